@@ -1,0 +1,122 @@
+"""Distribution strategies: pick one by name, and the per-replica helpers models use."""
+
+import json
+import os
+
+import tensorflow as tf
+
+_NAMES = ("auto", "default", "cpu", "gpu", "mirrored", "multiworker", "tpu")
+
+
+def get_strategy(name="auto", devices=None, tpu=None):
+    """Resolve a strategy from a name.
+
+    Args:
+        name: "auto" (TPU if one is configured, multi-worker if `TF_CONFIG`
+            names several tasks, mirrored over all GPUs if more than one,
+            else the default strategy), "default"/"cpu"/"gpu" (one device),
+            "mirrored", "multiworker" or "tpu"; or a `tf.distribute.Strategy`
+            (returned as is).
+        devices: device list for "mirrored" (e.g. `["/cpu:0", "/cpu:1"]`).
+        tpu: TPU address for "tpu" (default: from the environment).
+
+    Returns:
+        A `tf.distribute.Strategy`.
+
+    Example:
+        >>> strategy = get_strategy("auto")
+        >>> with strategy.scope():
+        ...     model = ...
+    """
+    if isinstance(name, tf.distribute.Strategy):
+        return name
+    if name not in _NAMES:
+        raise ValueError(f"unknown strategy {name!r}. Expected one of {_NAMES}.")
+    if name == "auto":
+        if tpu or os.environ.get("TPU_NAME"):
+            name = "tpu"
+        elif _tf_config_tasks() > 1:
+            name = "multiworker"
+        elif len(tf.config.list_logical_devices("GPU")) > 1:
+            name = "mirrored"
+        else:
+            name = "default"
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "cpu":
+        return tf.distribute.OneDeviceStrategy("/cpu:0")
+    if name == "gpu":
+        if not tf.config.list_logical_devices("GPU"):
+            raise ValueError("strategy 'gpu' asked for, but TensorFlow sees no GPU; use 'cpu' or 'auto'.")
+        return tf.distribute.OneDeviceStrategy("/gpu:0")
+    if name == "mirrored":
+        cross_device_ops = None
+        if not tf.config.list_logical_devices("GPU"):
+            # CPU replicas: CollectiveAllReduce mis-orders several gradient
+            # all-reduces in one step (GAN train steps with d_steps > 1).
+            cross_device_ops = tf.distribute.ReductionToOneDevice()
+        return tf.distribute.MirroredStrategy(devices, cross_device_ops=cross_device_ops)
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def _tf_config_tasks():
+    try:
+        cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    except json.JSONDecodeError as err:
+        raise ValueError(f"TF_CONFIG is not valid JSON: {err}") from err
+    return sum(len(v) for v in cluster.values())
+
+
+def num_replicas():
+    """Number of replicas the current step runs on (1 outside a strategy)."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:  # cross-replica context
+        return tf.distribute.get_strategy().num_replicas_in_sync
+    return ctx.num_replicas_in_sync
+
+
+def replica_id():
+    """Index of the current replica as an int32 tensor (0 outside a strategy)."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:
+        return tf.constant(0, tf.int32)
+    rid = ctx.replica_id_in_sync_group
+    return tf.cast(rid, tf.int32)
+
+
+def scale_loss(loss):
+    """Turn a local-batch mean into this replica's share of the global-batch mean.
+
+    Optimizers sum gradients over replicas, so each replica contributes
+    `mean / num_replicas`: with equal local batches the sum is exactly the
+    gradient of the global-batch mean.
+    """
+    n = num_replicas()
+    return loss if n == 1 else loss / n
+
+
+def uses_multi_worker(strategy):
+    """Whether Keras' `model.fit` cannot drive this strategy (keras-team/keras#20585)."""
+    return isinstance(
+        strategy,
+        (tf.distribute.MultiWorkerMirroredStrategy, tf.distribute.experimental.MultiWorkerMirroredStrategy),
+    )
+
+
+def collective_ordering_hazard(strategy):
+    """Whether several optimizer updates in one step can mis-order collectives.
+
+    Seen with TF 2.21 on a MirroredStrategy over CollectiveAllReduce: a step
+    with more than two `apply_gradients` (e.g. two critic updates and one
+    generator update) aborts with "Shape mismatch in the collective
+    instance". ReductionToOneDevice and NCCL do not use those instance keys.
+    """
+    if strategy.num_replicas_in_sync == 1:
+        return False
+    ops = getattr(strategy.extended, "_cross_device_ops", None)
+    return type(ops).__name__ == "CollectiveAllReduce"
