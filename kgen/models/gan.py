@@ -6,6 +6,7 @@ from keras import ops
 
 from kgen import distribute, losses
 from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
+from kgen.zoo import register_builder
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -261,3 +262,35 @@ class GAN(GenerativeModel):
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+@register_builder("dcgan")
+def build_dcgan(input_shape, num_classes=None, tiny=False, latent_dim=None, base_filters=None,
+                upsample="transpose", learning_rate=2e-4, beta_1=0.5, seed=None, **compile_kwargs):
+    """Build and compile a DCGAN with the paper's optimizer (Adam 2e-4, beta_1 0.5).
+
+    Args:
+        input_shape: image shape `(H, W, C)`.
+        num_classes: make it conditional on labels.
+        tiny: a very small network for tests.
+        latent_dim: latent size (100 as in the paper; 8 when tiny).
+        base_filters: network width (64; 8 when tiny).
+        upsample: "transpose" or "resize".
+        learning_rate, beta_1: Adam settings of both optimizers.
+        seed: noise seed.
+        **compile_kwargs: passed to `compile` (e.g. `jit_compile=True`).
+
+    Returns:
+        A compiled `GAN`.
+    """
+    from kgen.networks import build_dcgan_discriminator, build_dcgan_generator
+
+    latent_dim = latent_dim or (8 if tiny else 100)
+    base_filters = base_filters or (8 if tiny else 64)
+    gen = build_dcgan_generator(latent_dim, input_shape, base_filters, upsample=upsample,
+                                num_classes=num_classes)
+    disc = build_dcgan_discriminator(input_shape, base_filters, num_classes=num_classes)
+    gan = GAN(gen, disc, latent_dim, num_classes=num_classes, seed=seed)
+    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
+                g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1), **compile_kwargs)
+    return gan

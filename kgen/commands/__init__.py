@@ -1,0 +1,1 @@
+"""Sub-commands of the `kgen` CLI; each module is one command."""
