@@ -1,0 +1,69 @@
+"""Data sources for kgen: one entry point from a name or path to a ``tf.data.Dataset``.
+
+Sources: ``"digits"`` (default, scikit-learn's real handwritten digits),
+``"ring8"``/``"grid25"`` (2-D Gaussian mixtures), ``"tfds:<name>[:split]"``,
+a ``.npz`` file, or a folder of images. New sources plug in with
+:func:`register_source`.
+
+Example:
+    >>> from kgen import data
+    >>> ds = data.load("digits", batch_size=64, image_size=16)   # [-1, 1] images
+    >>> arrays = data.load_arrays("ring8", num_samples=1000)
+    >>> arrays.info["mixture"].centers.shape
+    (8, 2)
+"""
+
+from kgen.data._validate import SCALES, DataError, DataWarning
+from kgen.data.registry import (
+    Source,
+    SourceData,
+    SourceRequest,
+    available_sources,
+    get_source,
+    register_source,
+    resolve_source,
+)
+from kgen.data.transforms import (
+    convert_channels,
+    resize_images,
+    scale_images,
+    to_uint8,
+    value_range_for,
+)
+
+# Importing the source modules registers them, in this order.
+from kgen.data import digits as _digits  # noqa: E402,F401
+from kgen.data.mixtures import MIXTURES, Mixture, get_mixture, grid25, ring8
+from kgen.data import tfds_source as _tfds_source  # noqa: E402,F401
+from kgen.data.images import IMAGE_EXTENSIONS, decode_image_file, find_image_files
+from kgen.data.pipeline import DataArrays, load, load_arrays, to_dataset
+
+__all__ = [
+    "DataArrays",
+    "DataError",
+    "DataWarning",
+    "IMAGE_EXTENSIONS",
+    "MIXTURES",
+    "Mixture",
+    "SCALES",
+    "Source",
+    "SourceData",
+    "SourceRequest",
+    "available_sources",
+    "convert_channels",
+    "decode_image_file",
+    "find_image_files",
+    "get_mixture",
+    "get_source",
+    "grid25",
+    "load",
+    "load_arrays",
+    "register_source",
+    "resize_images",
+    "resolve_source",
+    "ring8",
+    "scale_images",
+    "to_dataset",
+    "to_uint8",
+    "value_range_for",
+]
