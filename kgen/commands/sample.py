@@ -1,0 +1,35 @@
+"""`kgen sample`: write a PNG grid of samples from a trained run."""
+
+HELP = "write a PNG grid of samples from a trained run"
+
+
+def add_arguments(p):
+    p.add_argument("run_dir", help="run directory written by `kgen train`")
+    p.add_argument("--n", type=int, default=64, help="number of samples")
+    p.add_argument("--seed", type=int, default=0, help="seed of the latents")
+    p.add_argument("--labels", default=None,
+                   help="comma-separated class ids for a conditional model (cycled over the grid)")
+    p.add_argument("--out", default=None, help="PNG path (default RUN_DIR/samples/sample.png)")
+
+
+def run(args):
+    from pathlib import Path
+
+    import numpy as np
+
+    from kgen import runs
+    from kgen.images import save_grid
+
+    model, config = runs.load_run(args.run_dir, compile=False)
+    rng = np.random.default_rng(args.seed)
+    z = rng.standard_normal((args.n, model.latent_dim)).astype("float32")
+    labels = None
+    if getattr(model, "num_classes", None):
+        ids = [int(v) for v in args.labels.split(",")] if args.labels else list(range(model.num_classes))
+        labels = np.resize(np.asarray(ids, "int32"), args.n)
+    images = np.asarray(model.generate(z, labels=labels))
+    out = Path(args.out) if args.out else Path(args.run_dir) / "samples" / "sample.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_grid(images, out, tuple(config.get("value_range") or (-1.0, 1.0)), scale=2)
+    print(f"kgen: wrote {args.n} samples to {out}")
+    return 0
