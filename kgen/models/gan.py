@@ -105,6 +105,20 @@ class GAN(GenerativeModel):
         kwargs.setdefault("optimizer", None)
         super().compile(**kwargs)
 
+    def get_compile_config(self):
+        if self.d_optimizer is None:
+            return None
+        return {
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "jit_compile": bool(getattr(self, "jit_compile", False)),
+        }
+
+    def compile_from_config(self, config):
+        self.compile(d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
+                     g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
+                     jit_compile=config.get("jit_compile", False))
+
     @property
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker]
@@ -141,6 +155,15 @@ class GAN(GenerativeModel):
         """Generator loss on one local batch (local mean; not yet replica-scaled)."""
         return self.generator_loss_fn(fake_outputs)
 
+    def discriminator_fakes(self, fake, labels=None):
+        """Hook: the fakes (and their labels) the discriminator trains on.
+
+        Identity by default; `kgen.callbacks.tricks.ExperienceReplay` sets
+        `fake_replay` to swap part of the batch for past fakes.
+        """
+        replay = self.__dict__.get("fake_replay")
+        return (fake, labels) if replay is None else replay(fake, labels)
+
     def after_discriminator_step(self):
         """Hook run after each discriminator update (e.g. WGAN weight clipping)."""
 
@@ -155,6 +178,7 @@ class GAN(GenerativeModel):
         z = self.sample_latent(n)
         fake_labels = labels  # fakes share the real batch's labels: class-balanced D input
         fake = self.generator(self._g_inputs(z, fake_labels), training=True)
+        fake, fake_labels = self.discriminator_fakes(fake, fake_labels)
         with tf.GradientTape() as tape:
             real_out = self.discriminator(self._d_inputs(real, labels), training=True)
             fake_out = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
@@ -210,14 +234,18 @@ class GAN(GenerativeModel):
                 "strategy with kgen.distribute.get_strategy('mirrored') or "
                 "tf.distribute.MirroredStrategy(cross_device_ops=tf.distribute.ReductionToOneDevice())."
             )
+        message = (
+            f"with d_steps={self.d_steps} each batch is split into {self.d_steps} critic "
+            f"batches, so the batch size must be a multiple of {self.d_steps}; load data with "
+            f"batch_size={self.d_steps}*<critic batch> and drop_remainder=True. Received: batch size "
+        )
         size = real.shape[0]
         if size is not None and size % self.d_steps:
-            raise ValueError(
-                f"with d_steps={self.d_steps} each batch is split into {self.d_steps} critic "
-                f"batches, so the batch size must be a multiple of {self.d_steps}. Received: "
-                f"batch size {size}; load data with batch_size={self.d_steps}*<critic batch> "
-                "and drop_remainder=True."
-            )
+            raise ValueError(message + str(size))
+        if size is None:
+            # Keras traces with an unknown batch size: check when it runs.
+            tf.debugging.assert_equal(tf.shape(real)[0] % self.d_steps, 0,
+                                      message=message + "(see the shape below)")
         reals = tf.split(real, self.d_steps)
         label_chunks = tf.split(labels, self.d_steps) if labels is not None else [None] * self.d_steps
         return reals, label_chunks
