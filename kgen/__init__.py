@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "callbacks", "data", "distribute", "export", "layers", "losses", "metrics",
-    "models", "networks", "training", "zoo",
+    "images", "models", "networks", "runs", "training", "zoo",
 )
 
 
