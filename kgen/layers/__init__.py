@@ -1,5 +1,11 @@
 """Reusable Keras layers of kgen."""
 
 from kgen.layers.conditioning import OneHot
+from kgen.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
+from kgen.layers.noise import InstanceNoise
+from kgen.layers.projection import ClassProjection
+from kgen.layers.spectral import SpectralNormalization
+from kgen.layers.virtual_batch_norm import VirtualBatchNormalization, WithReferenceBatch
 
-__all__ = ["OneHot"]
+__all__ = ["OneHot", "MinibatchDiscrimination", "MinibatchStdDev", "InstanceNoise", "ClassProjection",
+           "SpectralNormalization", "VirtualBatchNormalization", "WithReferenceBatch"]

@@ -2,5 +2,6 @@
 
 from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
 from kgen.models.gan import GAN
+from kgen.models.gan_family import *  # noqa: F401,F403  (WGAN, WGANGP, unrolled, cGAN, InfoGAN)
 
 __all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "GAN"]

@@ -3,3 +3,6 @@
 from kgen.networks.dcgan import build_dcgan_discriminator, build_dcgan_generator
 
 __all__ = ["build_dcgan_generator", "build_dcgan_discriminator"]
+from kgen.networks.mlp import build_mlp_discriminator, build_mlp_generator  # noqa: E402
+
+__all__ += ["build_mlp_generator", "build_mlp_discriminator"]

@@ -1,0 +1,8 @@
+"""The GAN family's models (issue 3): importing this module registers their builders."""
+
+from kgen.models.mlp_gan import build_gan_mlp
+from kgen.models.unrolled import UnrolledGAN, build_unrolled_gan
+from kgen.models.wgan import WGAN, WGANGP, build_wgan, build_wgan_gp
+
+__all__ = ["WGAN", "WGANGP", "UnrolledGAN", "build_gan_mlp", "build_unrolled_gan", "build_wgan",
+           "build_wgan_gp"]

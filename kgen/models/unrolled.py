@@ -1,0 +1,153 @@
+"""Unrolled GAN (Metz et al., 2017): the generator optimizes against k look-ahead discriminator steps."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from kgen import distribute
+from kgen.models.gan import GAN
+from kgen.zoo import register_builder
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class UnrolledGAN(GAN):
+    """GAN whose generator loss is taken against the discriminator unrolled `unroll_steps` steps ahead.
+
+    Variant implemented (Metz et al., 2017, Sec. 2, with the second-order
+    term): starting from the current discriminator weights `theta_0`, the
+    discriminator loss on the step's real batch and fakes `G(z_u)` is
+    differentiated and `k` updates `theta_{i+1} = theta_i - step(grad_i)` are
+    applied *functionally* (the network runs with substituted weights via
+    `stateless_call`); the generator loss is then `L_G(G(z), theta_k)` and its
+    gradient flows back through every update, including how the fakes move
+    each `grad_i` (nested tapes, second order). The real discriminator is
+    updated from the first step only: its ordinary update, exactly as in a
+    plain GAN. Update rule inside the unroll: `"sgd"` (`lr * g`) or `"adam"`
+    (Adam started from zero moments with bias correction, whose first step
+    is ~`lr * sign(g)`), with `unroll_learning_rate` (default: the
+    discriminator optimizer's learning rate). Batch-norm statistics are
+    frozen during the unroll. Compute grows linearly with `k`
+    (see `tests/benchmarks/mode_coverage.py`). Order in one `train_step`:
+    the generator update (against the unroll from `theta_0`), then the
+    `d_steps` discriminator updates. https://arxiv.org/abs/1611.02163
+
+    Args:
+        generator, discriminator, latent_dim, num_classes, seed: as in `GAN`.
+        unroll_steps: k (5 in the paper's 2-D experiments).
+        unroll_rule: "sgd" or "adam".
+        unroll_learning_rate: step size in the unroll (None: D's rate).
+        **kwargs: passed to `GAN`.
+
+    Example:
+        >>> gan = UnrolledGAN(g, d, latent_dim=64, unroll_steps=5)
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, num_classes=None, unroll_steps=5,
+                 unroll_rule="adam", unroll_learning_rate=None, **kwargs):
+        super().__init__(generator, discriminator, latent_dim, num_classes=num_classes, **kwargs)
+        if int(unroll_steps) < 0:
+            raise ValueError(f"expected unroll_steps >= 0. Received: {unroll_steps}")
+        if unroll_rule not in ("sgd", "adam"):
+            raise ValueError(f"expected unroll_rule in ('sgd', 'adam'). Received: {unroll_rule!r}")
+        self.unroll_steps = int(unroll_steps)
+        self.unroll_rule = unroll_rule
+        self.unroll_learning_rate = None if unroll_learning_rate is None else float(unroll_learning_rate)
+
+    def _unroll_lr(self):
+        if self.unroll_learning_rate is not None:
+            return self.unroll_learning_rate
+        opt = getattr(self.d_optimizer, "inner_optimizer", self.d_optimizer)
+        return ops.cast(opt.learning_rate, "float32")
+
+    def _d_call(self, theta, non_trainable, x, labels):
+        out, _ = self.discriminator.stateless_call(theta, non_trainable, self._d_inputs(x, labels),
+                                                   training=True)
+        return out
+
+    def unrolled_discriminator_weights(self, real, fake, labels=None):
+        """Return the discriminator weights after `unroll_steps` differentiable updates."""
+        theta = [ops.cast(v.value, "float32") for v in self.discriminator.trainable_variables]
+        non_trainable = [v.value for v in self.discriminator.non_trainable_variables]
+        lr = self._unroll_lr()
+        m = [ops.zeros_like(t) for t in theta]
+        s = [ops.zeros_like(t) for t in theta]
+        b1, b2, eps = 0.9, 0.999, 1e-8
+        for i in range(self.unroll_steps):
+            with tf.GradientTape() as inner:
+                inner.watch(theta)
+                real_out = self._d_call(theta, non_trainable, real, labels)
+                fake_out = self._d_call(theta, non_trainable, fake, labels)
+                loss = self.compute_discriminator_loss(real, fake, real_out, fake_out, labels)
+            grads = inner.gradient(loss, theta)
+            grads = [ops.zeros_like(t) if g is None else g for t, g in zip(theta, grads)]
+            if self.unroll_rule == "sgd":
+                theta = [t - lr * g for t, g in zip(theta, grads)]
+            else:
+                m = [b1 * mi + (1 - b1) * g for mi, g in zip(m, grads)]
+                s = [b2 * si + (1 - b2) * g * g for si, g in zip(s, grads)]
+                c1, c2 = 1 - b1 ** (i + 1), 1 - b2 ** (i + 1)
+                theta = [t - lr * (mi / c1) / (ops.sqrt(si / c2 + 1e-16) + eps)
+                         for t, mi, si in zip(theta, m, s)]
+        return theta, non_trainable
+
+    def unrolled_generator_step(self, real, labels):
+        """One generator update against the unrolled discriminator; returns the loss."""
+        n = ops.shape(real)[0]
+        z_unroll = self.sample_latent(n)
+        z = self.sample_latent(n)
+        variables = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake_unroll = self.generator(self._g_inputs(z_unroll, labels), training=True)
+            theta, non_trainable = self.unrolled_discriminator_weights(real, fake_unroll, labels)
+            fake = self.generator(self._g_inputs(z, labels), training=True)
+            fake_out = self._d_call(theta, non_trainable, fake, labels)
+            loss = self.compute_generator_loss(fake, fake_out, labels)
+            scaled = self.g_optimizer.scale_loss(distribute.scale_loss(loss))
+        grads = tape.gradient(scaled, variables)
+        self.g_optimizer.apply_gradients(zip(grads, variables))
+        return loss
+
+    def train_step(self, data):
+        self._check_compiled()
+        real, labels = self._unpack(data)
+        if self.num_classes and labels is None:
+            raise ValueError("this GAN is conditional (num_classes set): expected (images, labels) batches.")
+        reals, label_chunks = self._split_for_d_steps(real, labels)
+        self.g_loss_tracker.update_state(self.unrolled_generator_step(reals[0], label_chunks[0]))
+        for real_chunk, label_chunk in zip(reals, label_chunks):
+            self.d_loss_tracker.update_state(self.discriminator_step(real_chunk, label_chunk))
+        return {m.name: m.result() for m in self.metrics}
+
+    def get_config(self):
+        return {**super().get_config(), "unroll_steps": self.unroll_steps,
+                "unroll_rule": self.unroll_rule, "unroll_learning_rate": self.unroll_learning_rate}
+
+
+@register_builder("unrolled_gan", data="points")
+def build_unrolled_gan(input_shape, num_classes=None, tiny=False, latent_dim=None, unroll_steps=5,
+                       hidden=None, learning_rate=1e-4, beta_1=0.5, seed=None, **compile_kwargs):
+    """Build Metz et al.'s 2-D unrolled GAN: MLPs, Adam(1e-4, beta_1=0.5), k=5.
+
+    Args:
+        input_shape: `(D,)` points (the 2-D mixtures).
+        tiny: small networks for tests.
+        latent_dim: latent size (256 as in the paper; 4 when tiny).
+        unroll_steps: k.
+        hidden: hidden widths (128, 128).
+
+    Returns:
+        A compiled `UnrolledGAN`.
+    """
+    from kgen.networks import build_mlp_discriminator, build_mlp_generator
+
+    if len(input_shape) != 1:
+        raise ValueError(f"unrolled_gan builds MLPs for points: expected input_shape (D,). "
+                         f"Received: {tuple(input_shape)}")
+    latent_dim = latent_dim or (4 if tiny else 256)
+    hidden = hidden or ((16, 16) if tiny else (128, 128))
+    g = build_mlp_generator(latent_dim, input_shape[0], hidden, activation="relu", num_classes=num_classes)
+    d = build_mlp_discriminator(input_shape[0], hidden, activation="relu", num_classes=num_classes)
+    gan = UnrolledGAN(g, d, latent_dim, num_classes=num_classes, unroll_steps=unroll_steps, seed=seed)
+    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
+                g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1), **compile_kwargs)
+    return gan
