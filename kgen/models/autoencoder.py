@@ -1,0 +1,259 @@
+"""Undercomplete autoencoder: encoder, decoder, reconstruction loss; the base of kgen's AE family."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from kgen import distribute
+from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
+from kgen.zoo import register_builder
+
+_RECONSTRUCTION = ("mse", "bce")
+
+
+def reconstruction_error(x, x_hat, loss="mse"):
+    """Per-example reconstruction error, summed over all non-batch axes.
+
+    Args:
+        x: targets `(N, ...)`.
+        x_hat: reconstructions of the same shape (probabilities for "bce").
+        loss: "mse" (squared error) or "bce" (binary cross-entropy; targets in [0, 1]).
+
+    Returns:
+        A float tensor `(N,)`.
+
+    Example:
+        >>> reconstruction_error(np.zeros((2, 3)), np.ones((2, 3)))  # [3., 3.]
+    """
+    x = ops.cast(x, "float32")
+    x_hat = ops.cast(x_hat, "float32")
+    if loss == "mse":
+        err = ops.square(x - x_hat)
+    elif loss == "bce":
+        eps = 1e-6
+        p = ops.clip(x_hat, eps, 1.0 - eps)
+        err = -(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p))
+    else:
+        raise ValueError(f"expected reconstruction loss in {_RECONSTRUCTION}. Received: {loss!r}")
+    return ops.sum(ops.reshape(err, (ops.shape(err)[0], -1)), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class Autoencoder(GenerativeModel):
+    """Deterministic autoencoder `x -> code -> x_hat` trained on reconstruction error.
+
+    Losses are per-example sums over pixels, averaged over the batch.
+    Subclasses add penalties by overriding `compute_penalty` and change the
+    encoder input by overriding `corrupt` (denoising).
+
+    Args:
+        encoder: Keras model `images -> (N, code_dim)`.
+        decoder: Keras model `(N, code_dim) -> images`.
+        reconstruction_loss: "mse" or "bce" (decoder outputs in [0, 1]).
+        seed: seed of the model's noise.
+
+    Example:
+        >>> ae = Autoencoder(build_dense_encoder((8, 8, 1), 4),
+        ...                  build_dense_decoder(4, (8, 8, 1), output_activation="sigmoid"))
+        >>> ae.compile(optimizer="adam")
+        >>> ae.fit(kgen.data.load("digits", image_size=8, scale="sigmoid"), epochs=1)
+        >>> codes = ae.encode(images)
+    """
+
+    def __init__(self, encoder, decoder, reconstruction_loss="mse", seed=None, **kwargs):
+        latent_dim = kwargs.pop("latent_dim", None) or int(encoder.output_shape[-1])
+        kwargs.pop("num_classes", None)
+        super().__init__(latent_dim=latent_dim, seed=seed, **kwargs)
+        if reconstruction_loss not in _RECONSTRUCTION:
+            raise ValueError(
+                f"expected reconstruction_loss in {_RECONSTRUCTION}. "
+                f"Received: reconstruction_loss={reconstruction_loss!r}"
+            )
+        self.encoder = encoder
+        self.decoder = decoder
+        self.reconstruction_loss = reconstruction_loss
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker]
+
+    # -- inference ------------------------------------------------------------
+    def call(self, x, training=False):
+        """Reconstruct `x`."""
+        return self.decoder(self.encoder(x, training=training), training=training)
+
+    def encode(self, x, training=False):
+        """Embed inputs: the code `(N, code_dim)` (for VAEs: the posterior mean)."""
+        return self.encoder(ops.convert_to_tensor(x, "float32"), training=training)
+
+    def reconstruct(self, x, training=False):
+        """Decode the code of `x`."""
+        return self.decode_latent(self.encode(x, training=training), training=training)
+
+    def decode_latent(self, z, labels=None, training=False):
+        return self.decoder(z, training=training)
+
+    def anomaly_score(self, x, batch_size=256):
+        """Reconstruction error per example (higher = more anomalous).
+
+        Args:
+            x: array `(N, ...)` scaled like the training data.
+            batch_size: examples per forward pass.
+
+        Returns:
+            numpy array `(N,)`.
+
+        Example:
+            >>> scores = ae.anomaly_score(test_images)
+            >>> flagged = scores > np.quantile(ae.anomaly_score(train_images), 0.99)
+        """
+        out = []
+        for i in range(0, len(x), batch_size):
+            xb = ops.convert_to_tensor(np.asarray(x[i:i + batch_size]), "float32")
+            out.append(ops.convert_to_numpy(
+                reconstruction_error(xb, self.reconstruct(xb), self.reconstruction_loss)))
+        return np.concatenate(out)
+
+    # -- what to compute --------------------------------------------------------
+    def corrupt(self, x):
+        """The encoder's training input (identity; denoising AEs corrupt it)."""
+        return x
+
+    def compute_penalty(self, x, x_input, code, x_hat):
+        """Regularizer added to the loss (zero here). Returns (scalar, dict of extra metrics)."""
+        return ops.zeros((), "float32"), {}
+
+    def compute_losses(self, x, training=True):
+        """Total loss (local-batch mean), reconstruction loss, and extra metrics."""
+        x_input = self.corrupt(x) if training else x
+        code = self.encoder(x_input, training=training)
+        x_hat = self.decoder(code, training=training)
+        rec = ops.mean(reconstruction_error(x, x_hat, self.reconstruction_loss))
+        penalty, extra = self.compute_penalty(x, x_input, code, x_hat)
+        return rec + penalty, rec, extra
+
+    # -- how it runs ------------------------------------------------------------
+    def train_step(self, data):
+        x, _ = self._unpack(data)
+        with tf.GradientTape() as tape:
+            loss, rec, extra = self.compute_losses(x, training=True)
+            scaled = self.optimizer.scale_loss(distribute.scale_loss(loss))
+        variables = self.trainable_variables
+        grads = tape.gradient(scaled, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self._update_metrics(loss, rec, extra)
+
+    def test_step(self, data):
+        x, _ = self._unpack(data)
+        loss, rec, extra = self.compute_losses(x, training=False)
+        return self._update_metrics(loss, rec, extra)
+
+    def _update_metrics(self, loss, rec, extra):
+        self.loss_tracker.update_state(loss)
+        self.reconstruction_tracker.update_state(rec)
+        for m in self.metrics[2:]:
+            if m.name in extra:
+                m.update_state(extra[m.name])
+        return {m.name: m.result() for m in self.metrics}
+
+    # -- export and config ------------------------------------------------------
+    def latent_distribution(self):
+        # A deterministic AE has no prior: `generate(n)` decodes N(0, 1) codes
+        # only as a convenience; decode encoded inputs for meaningful samples.
+        return {"type": "code", "note": "no prior; decode codes from encode()"}
+
+    def _image_spec(self, network, name="images", role="image"):
+        shape = tuple(network.output_shape[1:])
+        return TensorSpec(name, shape, "float32", role, {"value_range": self._value_range()})
+
+    def _value_range(self):
+        return [0.0, 1.0] if self.reconstruction_loss == "bce" else None
+
+    def export_endpoints(self):
+        in_shape = tuple(self.encoder.input_shape[1:])
+        code = TensorSpec("code", (self.latent_dim,), "float32", "code")
+        return [
+            Endpoint("decode", self.decoder,
+                     [TensorSpec("latent", (self.latent_dim,), "float32", "latent",
+                                 {"distribution": self.latent_distribution()})],
+                     [self._image_spec(self.decoder)]),
+            Endpoint("encode", self.encoder,
+                     [TensorSpec("images", in_shape, "float32", "image",
+                                 {"value_range": self._value_range()})],
+                     [code]),
+        ]
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("num_classes", None)
+        return {
+            **config,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "reconstruction_loss": self.reconstruction_loss,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def _compile(model, learning_rate, **compile_kwargs):
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), **compile_kwargs)
+    return model
+
+
+def dense_pair(input_shape, code_dim, hidden_units, activation="relu",
+               code_activation=None, output_activation="sigmoid"):
+    """An MLP encoder/decoder pair with mirrored hidden layers."""
+    from kgen.networks.autoencoders import build_dense_decoder, build_dense_encoder
+
+    shape = tuple(input_shape)
+    if len(shape) != 3:
+        raise ValueError(f"expected input_shape (H, W, C). Received: input_shape={shape}")
+    enc = build_dense_encoder(shape, code_dim, hidden_units, activation, code_activation)
+    dec = build_dense_decoder(code_dim, shape, tuple(reversed(hidden_units)), activation,
+                              output_activation=output_activation)
+    return enc, dec
+
+
+@register_builder("autoencoder", scale="sigmoid")
+def build_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, hidden_units=None,
+                      reconstruction_loss="mse", learning_rate=1e-3, seed=None, **compile_kwargs):
+    """Dense undercomplete autoencoder on [0, 1] images (sigmoid output).
+
+    Returns:
+        A compiled `Autoencoder`.
+    """
+    code_dim = code_dim or (4 if tiny else 32)
+    hidden_units = tuple(hidden_units or ((16,) if tiny else (256,)))
+    enc, dec = dense_pair(input_shape, code_dim, hidden_units)
+    return _compile(Autoencoder(enc, dec, reconstruction_loss, seed=seed), learning_rate,
+                    **compile_kwargs)
+
+
+@register_builder("conv_autoencoder", scale="sigmoid")
+def build_conv_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, filters=None,
+                           upsample="transpose", reconstruction_loss="bce", learning_rate=1e-3,
+                           seed=None, **compile_kwargs):
+    """Convolutional autoencoder: strided-conv encoder, transposed- or resize-conv decoder.
+
+    Returns:
+        A compiled `Autoencoder`.
+    """
+    from kgen.networks.autoencoders import build_conv_decoder, build_conv_encoder
+
+    code_dim = code_dim or (4 if tiny else 32)
+    filters = tuple(filters or ((4, 8) if tiny else (32, 64)))
+    enc = build_conv_encoder(input_shape, code_dim, filters)
+    dec = build_conv_decoder(code_dim, input_shape, tuple(reversed(filters)), upsample=upsample,
+                             output_activation="sigmoid")
+    return _compile(Autoencoder(enc, dec, reconstruction_loss, seed=seed), learning_rate,
+                    **compile_kwargs)
