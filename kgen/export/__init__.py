@@ -24,7 +24,8 @@ Fidelity gate: every variant is run in the LiteRT interpreter on the same
 error and PSNR (image outputs: `10*log10(255**2/MSE)` on the pixel scale
 `pixel = (x - low) * 255 / (high - low)`, i.e. `(x + 1) * 127.5` for [-1, 1])
 or SNR (other outputs). A variant below its floor (`DEFAULT_FLOORS_DB`:
-float32 60, float16 40, dynamic 25, int8 20, int8_io 20 dB; override with
+float32 60, float16 40, dynamic 25, int8 20, int8_io 20 dB PSNR for images;
+`DEFAULT_SNR_FLOORS_DB` for codes: 60, 35, 15, 12, 12 dB SNR; override with
 `floors={"int8": 30}`) or that fails to convert/run, or a SavedModel that
 differs from Keras by more than 1e-5, makes `export_model` raise
 `FidelityError` after writing the bundle (`gate=False` to only report).
@@ -60,13 +61,15 @@ from kgen.export.bundle import (
     load_metadata,
     tflite_filename,
 )
-from kgen.export.fidelity import DEFAULT_FLOORS_DB, max_abs_error, psnr, snr_db, to_pixels
+from kgen.export.fidelity import (
+    DEFAULT_FLOORS_DB, DEFAULT_SNR_FLOORS_DB, max_abs_error, psnr, snr_db, to_pixels,
+)
 from kgen.export.runtime import LiteRTModel, litert_latency_ms, median_latency_ms
 from kgen.export.savedmodel import export_savedmodel
 from kgen.export.tflite import VARIANTS, convert, register_variant
 
 __all__ = [
-    "ALL_VARIANTS", "DEFAULT_FLOORS_DB", "DEFAULT_VARIANTS", "FidelityError", "LiteRTModel",
+    "ALL_VARIANTS", "DEFAULT_FLOORS_DB", "DEFAULT_SNR_FLOORS_DB", "DEFAULT_VARIANTS", "FidelityError", "LiteRTModel",
     "VARIANTS", "check_parity", "convert", "export_model", "export_savedmodel",
     "litert_latency_ms", "load_metadata", "max_abs_error", "median_latency_ms", "psnr",
     "register_variant", "snr_db", "tflite_filename", "to_pixels",

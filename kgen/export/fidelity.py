@@ -16,16 +16,25 @@ import numpy as np
 #: dB reported for identical outputs (a finite stand-in for infinity).
 DB_CAP = 200.0
 
-#: Default fidelity floors in dB per variant: the gate compares each output's
-#: fidelity figure (PSNR for image outputs, SNR for other outputs) with these.
-#: float32/float16 only reorder float arithmetic or round weights to 11 bits;
-#: the int8 floors are the level below which digit samples visibly degrade.
+#: Default PSNR floors in dB per variant, for image outputs. float32/float16
+#: only reorder float arithmetic or round weights to 11 bits; the int8 floors
+#: are the level below which digit samples visibly degrade.
 DEFAULT_FLOORS_DB = {
     "float32": 60.0,
     "float16": 40.0,
     "dynamic": 25.0,
     "int8": 20.0,
     "int8_io": 20.0,
+}
+
+#: Default SNR floors in dB per variant, for non-image outputs (codes): a code's
+#: SNR is measured against its own power, not a fixed peak, so it runs lower.
+DEFAULT_SNR_FLOORS_DB = {
+    "float32": 60.0,
+    "float16": 35.0,
+    "dynamic": 15.0,
+    "int8": 12.0,
+    "int8_io": 12.0,
 }
 
 
@@ -112,12 +121,17 @@ def compare(reference, test, value_range=None):
 
 
 def resolve_floors(floors=None):
-    """Default floors updated with `floors` ({variant: dB}, or "variant=dB,..." text)."""
-    resolved = dict(DEFAULT_FLOORS_DB)
+    """Floors per output kind: {"image": {variant: dB}, "other": {variant: dB}}.
+
+    Args:
+        floors: overrides ({variant: dB} or "variant=dB,..." text); an
+            override sets the floor of that variant for images and codes alike.
+    """
+    resolved = {"image": dict(DEFAULT_FLOORS_DB), "other": dict(DEFAULT_SNR_FLOORS_DB)}
     if isinstance(floors, str):
         floors = parse_floors(floors)
     for name, value in (floors or {}).items():
-        resolved[name] = float(value)
+        resolved["image"][name] = resolved["other"][name] = float(value)
     return resolved
 
 

@@ -11,6 +11,7 @@ inputs are drawn uniformly from `[0, num_classes)`.
 import numpy as np
 
 DEFAULT_DISTRIBUTION = {"type": "normal", "loc": 0.0, "scale": 1.0}
+NO_PRIOR_TYPES = ("code", "none")
 
 
 def spec_distribution(spec):
@@ -35,7 +36,7 @@ def sample(distribution, n, shape, rng):
     """
     kind = distribution.get("type", "normal")
     shape = tuple(int(s) for s in shape)
-    if kind == "normal":
+    if kind == "normal" or kind in NO_PRIOR_TYPES:
         loc, scale = float(distribution.get("loc", 0.0)), float(distribution.get("scale", 1.0))
         return (loc + scale * rng.standard_normal((n, *shape))).astype(np.float32)
     if kind == "uniform":
