@@ -85,10 +85,9 @@ def run(args):
     print(f"  history      {runs.Path(run_dir) / 'history.json'}")
     print(f"  tensorboard  tensorboard --logdir {runs.Path(run_dir) / 'logs'}")
     if args.export:
-        from kgen.commands import export as export_cmd
+        from kgen import cli
 
-        return export_cmd.export_run(run_dir, out=str(runs.Path(run_dir) / "export"),
-                                     quantize=args.quantize)
+        return cli.main(["export", str(run_dir), "--quantize", args.quantize])
     return 0
 
 
