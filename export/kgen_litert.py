@@ -1,0 +1,256 @@
+#!/usr/bin/env python
+"""Run a kgen export bundle on the edge: ai-edge-litert, numpy and pillow only (no TensorFlow).
+
+A bundle (written by `kgen export`) holds `<signature>_<variant>.tflite` files
+and `metadata.json` describing each signature's inputs (name, shape with -1
+batch, dtype, role: latent / label / code / image, latent distribution) and
+outputs (value range, `to_pixels`), and each file's int8 scale/zero point.
+
+Command line:
+    python export/kgen_litert.py BUNDLE --variant int8 --n 16 --out grid.png [--labels 3,3,7] [--seed 0]
+    python export/kgen_litert.py BUNDLE --variant float32 --encode a.png b.png --out codes.npz
+
+Module:
+    >>> bundle = Bundle("bundle", variant="int8")
+    >>> images = bundle.generate(16, seed=0)           # float images in the output value range
+    >>> save_grid(images, "grid.png", bundle.output_spec("generate")["to_pixels"])
+    >>> codes = bundle.encode(images)                  # dict output name -> array
+"""
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+from PIL import Image
+
+
+def load_metadata(bundle):
+    """Read `BUNDLE/metadata.json`."""
+    path = Path(bundle) / "metadata.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no metadata.json in {bundle}; expected a bundle written by `kgen export`")
+    return json.loads(path.read_text())
+
+
+def draw(distribution, n, shape, rng):
+    """Draw `n` samples of event `shape` from a metadata distribution record."""
+    kind = distribution.get("type", "normal")
+    shape = tuple(int(s) for s in shape)
+    if kind in ("code", "none"):
+        # A plain autoencoder's code has no prior: N(0, 1) is only a stand-in.
+        print("kgen_litert: this latent has no prior; drawing N(0, 1) codes (pass encoded latents "
+              "for meaningful samples)", file=sys.stderr)
+        kind = "normal"
+    if kind == "normal":
+        return (distribution.get("loc", 0.0)
+                + distribution.get("scale", 1.0) * rng.standard_normal((n, *shape))).astype(np.float32)
+    if kind == "uniform":
+        return rng.uniform(distribution.get("low", -1.0), distribution.get("high", 1.0),
+                           (n, *shape)).astype(np.float32)
+    if kind == "categorical":
+        k = int(distribution.get("num_classes", distribution.get("num_categories", 0)))
+        if distribution.get("one_hot", True) and shape:
+            return np.eye(shape[-1], dtype=np.float32)[rng.integers(0, k, (n, *shape[:-1]))]
+        return rng.integers(0, k, (n, *shape)).astype(np.int32)
+    if kind == "concat":
+        return np.concatenate([draw(p, n, (*shape[:-1], int(p["size"])), rng).astype(np.float32)
+                               for p in distribution["parts"]], axis=-1)
+    raise ValueError(f"unknown distribution type {kind!r} in metadata.json")
+
+
+class Bundle:
+    """One variant of a bundle, ready to run.
+
+    Args:
+        path: bundle folder.
+        variant: "float32", "dynamic", "float16", "int8" or "int8_io".
+        num_threads: LiteRT interpreter threads.
+    """
+
+    def __init__(self, path, variant="float32", num_threads=None):
+        self.path = Path(path)
+        self.metadata = load_metadata(path)
+        self.variant = variant
+        self.num_threads = num_threads
+        self._interpreters = {}
+
+    def signature(self, name):
+        """The metadata of signature `name`."""
+        signatures = self.metadata["signatures"]
+        if name not in signatures:
+            raise ValueError(f"no signature {name!r} in this bundle; it has {sorted(signatures)}")
+        return signatures[name]
+
+    def output_spec(self, name):
+        """The first output's metadata of signature `name`."""
+        return self.signature(name)["outputs"][0]
+
+    def _interpreter(self, name):
+        if name not in self._interpreters:
+            files = self.signature(name)["files"]
+            if self.variant not in files:
+                raise ValueError(f"no {self.variant!r} variant of {name!r}; the bundle has {sorted(files)}")
+            interpreter = Interpreter(model_path=str(self.path / files[self.variant]["file"]),
+                                      num_threads=self.num_threads)
+            runner = interpreter.get_signature_runner(name)
+            self._interpreters[name] = (interpreter, runner.get_input_details(),
+                                        runner.get_output_details())
+        return self._interpreters[name]
+
+    def run(self, name, **inputs):
+        """Run signature `name` on float/int inputs; returns float outputs (dequantized)."""
+        interpreter, in_details, out_details = self._interpreter(name)
+        missing = set(in_details) - set(inputs)
+        if missing:
+            raise ValueError(f"missing inputs {sorted(missing)} for {name!r}")
+        # Exported models have a dynamic batch: size every input to this batch.
+        for key, detail in in_details.items():
+            interpreter.resize_tensor_input(detail["index"], np.shape(inputs[key]), strict=True)
+        interpreter.allocate_tensors()
+        for key, detail in in_details.items():
+            interpreter.set_tensor(detail["index"], _quantize(inputs[key], detail))
+        interpreter.invoke()
+        return {key: _dequantize(interpreter.get_tensor(detail["index"]), detail)
+                for key, detail in out_details.items()}
+
+    def sample_inputs(self, name, n, seed=None, labels=None, latents=None):
+        """Draw a generator's inputs: latents/codes from their distribution, labels uniform."""
+        rng = np.random.default_rng(seed)
+        batch = {}
+        for spec in self.signature(name)["inputs"]:
+            shape = spec["shape"][1:]
+            if spec["role"] == "label":
+                k = int(spec["num_classes"])
+                value = rng.integers(0, k, n) if labels is None else np.resize(np.asarray(labels), n)
+                if np.any(value < 0) or np.any(value >= k):
+                    raise ValueError(f"expected labels in [0, {k}). Received: {sorted(set(value.tolist()))}")
+            elif spec["role"] == "latent" and latents is not None:
+                value = np.asarray(latents, np.float32)
+                if value.shape[1:] != tuple(shape):
+                    raise ValueError(f"expected latents of shape (N, {', '.join(map(str, shape))}). "
+                                     f"Received: shape={value.shape}")
+            elif spec["role"] in ("latent", "code"):
+                value = draw(spec.get("distribution", {"type": "normal"}), n, shape, rng)
+            else:
+                raise ValueError(f"input {spec['name']!r} has role {spec['role']!r}: pass it to run()")
+            batch[spec["name"]] = np.asarray(value).astype(spec["dtype"])
+        return batch
+
+    def generate(self, n=16, seed=None, labels=None, latents=None, signature=None):
+        """Generate `n` images (float, in the output's value range) from fresh or given latents."""
+        signature = signature or ("generate" if "generate" in self.metadata["signatures"] else "decode")
+        if latents is not None:
+            n = len(latents)
+        inputs = self.sample_inputs(signature, n, seed, labels, latents)
+        return self.run(signature, **inputs)[self.output_spec(signature)["name"]]
+
+    def encode(self, images, signature="encode", labels=None):
+        """Encode float images (in the input's value range) to codes: dict name -> array."""
+        images = np.asarray(images, np.float32)
+        inputs = {}
+        for spec in self.signature(signature)["inputs"]:
+            if spec["role"] == "image":
+                inputs[spec["name"]] = images
+            elif spec["role"] == "label":
+                if labels is None:
+                    raise ValueError(f"signature {signature!r} is conditional: pass labels")
+                inputs[spec["name"]] = np.resize(np.asarray(labels), len(images)).astype(spec["dtype"])
+            else:
+                raise ValueError(f"input {spec['name']!r} of {signature!r} has role {spec['role']!r}: use run()")
+        return self.run(signature, **inputs)
+
+
+def _quantize(value, detail):
+    dtype = np.dtype(detail["dtype"])
+    value = np.asarray(value)
+    scale, zero_point = detail["quantization"]
+    if dtype in (np.int8, np.uint8) and scale:
+        info = np.iinfo(dtype)
+        value = np.clip(np.round(value / scale + zero_point), info.min, info.max)
+    return value.astype(dtype)
+
+
+def _dequantize(value, detail):
+    scale, zero_point = detail["quantization"]
+    if np.dtype(detail["dtype"]) in (np.int8, np.uint8) and scale:
+        return ((value.astype(np.float32) - zero_point) * scale).astype(np.float32)
+    return value
+
+
+def to_uint8(images, to_pixels):
+    """Map float images to uint8 pixels with metadata's `pixel = (x + offset) * scale`."""
+    pixels = (np.asarray(images, np.float32) + to_pixels["offset"]) * to_pixels["scale"]
+    return np.clip(np.round(pixels), 0, 255).astype(np.uint8)
+
+
+def from_pixels(pixels, to_pixels):
+    """Inverse of `to_uint8`: uint8 pixels to the float values a model expects."""
+    return np.asarray(pixels, np.float32) / to_pixels["scale"] - to_pixels["offset"]
+
+
+def save_grid(images, path, to_pixels, ncols=None, padding=1, scale=1):
+    """Tile `(N, H, W, C)` float images into one PNG; returns the uint8 grid."""
+    tiles = to_uint8(images, to_pixels)
+    n, h, w, c = tiles.shape
+    ncols = ncols or int(math.ceil(math.sqrt(n)))
+    nrows = int(math.ceil(n / ncols))
+    grid = np.zeros((nrows * (h + padding) + padding, ncols * (w + padding) + padding, c), np.uint8)
+    for i in range(n):
+        r, k = divmod(i, ncols)
+        grid[padding + r * (h + padding):][:h, padding + k * (w + padding):][:, :w] = tiles[i]
+    img = Image.fromarray(grid[..., 0] if c == 1 else grid)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    img.save(path)
+    return grid
+
+
+def load_images(paths, spec):
+    """Read image files into a float batch matching an image input's shape and value range."""
+    h, w, c = spec["shape"][1:]
+    batch = []
+    for path in paths:
+        img = Image.open(path).convert("L" if c == 1 else "RGB").resize((w, h), Image.BILINEAR)
+        batch.append(np.asarray(img, np.float32).reshape(h, w, c))
+    return from_pixels(np.stack(batch), spec["to_pixels"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Run a kgen bundle with LiteRT (no TensorFlow).")
+    parser.add_argument("bundle", help="bundle folder (metadata.json + .tflite files)")
+    parser.add_argument("--variant", default="float32", help="float32, dynamic, float16, int8, int8_io")
+    parser.add_argument("--signature", default=None, help="generate / decode / encode")
+    parser.add_argument("--n", type=int, default=16, help="number of samples")
+    parser.add_argument("--seed", type=int, default=None, help="latent seed")
+    parser.add_argument("--labels", default=None, help="comma-separated class ids (repeated to --n)")
+    parser.add_argument("--latents", default=None, help=".npy file of latents (N, latent_dim)")
+    parser.add_argument("--encode", nargs="+", default=None, metavar="IMAGE", help="images to encode")
+    parser.add_argument("--threads", type=int, default=None, help="interpreter threads")
+    parser.add_argument("--out", required=True, help="PNG grid (generate) or .npz codes (encode)")
+    args = parser.parse_args(argv)
+    bundle = Bundle(args.bundle, args.variant, args.threads)
+    if args.encode:
+        name = args.signature or "encode"
+        spec = next(s for s in bundle.signature(name)["inputs"] if s["role"] == "image")
+        images = load_images(args.encode, spec)
+        labels = [int(v) for v in args.labels.split(",")] if args.labels else None
+        codes = bundle.encode(images, name, labels)
+        np.savez(args.out, **codes)
+        print(f"encoded {len(images)} images -> {args.out} ({', '.join(codes)})")
+        return 0
+    labels = [int(v) for v in args.labels.split(",")] if args.labels else None
+    latents = np.load(args.latents) if args.latents else None
+    images = bundle.generate(args.n, args.seed, labels, latents, args.signature)
+    name = args.signature or ("generate" if "generate" in bundle.metadata["signatures"] else "decode")
+    save_grid(images, args.out, bundle.output_spec(name)["to_pixels"],
+              scale=max(1, 64 // images.shape[1]))
+    print(f"wrote {len(images)} samples ({args.variant}) -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
