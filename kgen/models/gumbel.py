@@ -1,0 +1,253 @@
+"""Gumbel-softmax (Concrete) VAE with categorical latents (Jang et al., 2017; Maddison et al., 2017).
+
+https://arxiv.org/abs/1611.01144
+"""
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+from keras import ops
+
+from kgen import distribute
+from kgen.models import likelihoods
+from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
+from kgen.zoo import register_builder
+
+tfd = tfp.distributions
+
+
+def gumbel_softmax_sample(logits, uniform, temperature):
+    """Reparameterized sample of RelaxedOneHotCategorical(temperature, logits) from uniform noise.
+
+    `softmax((logits + g) / temperature)` with `g = -log(-log u)`: the same
+    transformation `tfd.RelaxedOneHotCategorical` applies to its own uniform
+    draws; taking `u` from the caller keeps noise under the model's seed.
+    """
+    u = tf.clip_by_value(tf.cast(uniform, tf.float32), 1e-20, 1.0 - 1e-7)
+    gumbel = -tf.math.log(-tf.math.log(u))
+    return tf.nn.softmax((tf.cast(logits, tf.float32) + gumbel) / temperature, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class GroupSoftmax(keras.layers.Layer):
+    """Softmax over groups of `num_categories` in a flat vector `(N, V*K) -> (N, V*K)`."""
+
+    def __init__(self, num_categories, **kwargs):
+        super().__init__(**kwargs)
+        self.num_categories = int(num_categories)
+
+    def call(self, logits):
+        shape = ops.shape(logits)
+        grouped = ops.reshape(ops.cast(logits, "float32"), (shape[0], -1, self.num_categories))
+        return ops.reshape(ops.softmax(grouped, axis=-1), (shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "num_categories": self.num_categories}
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class GumbelSoftmaxVAE(GenerativeModel):
+    """VAE with `num_variables` categorical latents of `num_categories` classes each.
+
+    Training samples the relaxed posterior RelaxedOneHotCategorical(tau, logits)
+    (reparameterized); the KL is the analytic KL of the discrete posterior
+    OneHotCategorical(logits) from the uniform prior, as in Jang et al. The
+    temperature anneals as `tau_t = max(min_temperature, temperature *
+    exp(-anneal_rate * step))`. Latents are flat `(N, V*K)` vectors of
+    concatenated (relaxed) one-hots; `generate(n)` decodes exact one-hots
+    drawn from the uniform prior.
+
+    Args:
+        encoder: `images -> (N, V*K)` logits.
+        decoder: `(N, V*K) -> Bernoulli logits (N, H, W, C)`.
+        num_variables: V.
+        num_categories: K.
+        temperature: initial tau (1.0 in the paper).
+        min_temperature: floor of tau (0.5 in the paper).
+        anneal_rate: per-step exponential annealing rate (paper: 3e-5).
+        binarize: "dynamic" or None.
+        seed: seed of the model's noise.
+
+    Example:
+        >>> vae = build_gumbel_vae((28, 28, 1))   # 30 variables x 10 categories
+    """
+
+    def __init__(self, encoder, decoder, num_variables, num_categories, temperature=1.0,
+                 min_temperature=0.5, anneal_rate=3e-5, binarize="dynamic", seed=None, **kwargs):
+        kwargs.pop("latent_dim", None)
+        kwargs.pop("num_classes", None)
+        self.num_variables = int(num_variables)
+        self.num_categories = int(num_categories)
+        super().__init__(latent_dim=self.num_variables * self.num_categories, seed=seed, **kwargs)
+        if int(encoder.output_shape[-1]) != self.latent_dim:
+            raise ValueError(
+                f"the encoder must output num_variables*num_categories={self.latent_dim} logits. "
+                f"Received: {encoder.output_shape[-1]}")
+        if binarize not in (None, "dynamic"):
+            raise ValueError(f"expected binarize in (None, 'dynamic'). Received: {binarize!r}")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.temperature = float(temperature)
+        self.min_temperature = float(min_temperature)
+        self.anneal_rate = float(anneal_rate)
+        self.binarize = binarize
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+        self.temperature_tracker = keras.metrics.Mean(name="temperature")
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker,
+                self.temperature_tracker]
+
+    def latent_distribution(self):
+        return {"type": "one_hot_categorical", "num_variables": self.num_variables,
+                "num_categories": self.num_categories}
+
+    def current_temperature(self):
+        """tau at the current optimizer step."""
+        if self.optimizer is None:
+            return tf.constant(self.temperature, tf.float32)
+        step = tf.cast(self.optimizer.iterations, tf.float32)
+        return tf.maximum(self.min_temperature, self.temperature * tf.exp(-self.anneal_rate * step))
+
+    def posterior_logits(self, x, training=False):
+        logits = tf.cast(self.encoder(x, training=training), tf.float32)
+        return tf.reshape(logits, (-1, self.num_variables, self.num_categories))
+
+    def posterior(self, x, temperature=None, training=False):
+        """The relaxed posterior `tfd.RelaxedOneHotCategorical` with batch shape `(N, V)`."""
+        tau = self.current_temperature() if temperature is None else temperature
+        return tfd.RelaxedOneHotCategorical(tau, logits=self.posterior_logits(x, training))
+
+    def kl_divergence(self, logits):
+        """KL(OneHotCategorical(logits) || uniform) summed over variables: `(N,)`."""
+        q = tfd.OneHotCategorical(logits=logits, dtype=tf.float32)
+        p = tfd.OneHotCategorical(logits=tf.zeros_like(logits), dtype=tf.float32)
+        return tf.reduce_sum(tfd.kl_divergence(q, p), axis=-1)
+
+    def sample_latent(self, n):
+        """Exact one-hots from the uniform prior, flattened: `(n, V*K)`."""
+        idx = self._draw(lambda shape: keras.random.randint(shape, 0, self.num_categories,
+                                                            seed=self.seed_generator, dtype="int32"),
+                         n, (self.num_variables,))
+        return tf.reshape(tf.one_hot(idx, self.num_categories), (-1, self.latent_dim))
+
+    def compute_losses(self, x, training=True):
+        logits = self.posterior_logits(x, training)
+        n = tf.shape(x)[0]
+        u = self._draw(lambda shape: keras.random.uniform(shape, seed=self.seed_generator),
+                       n, (self.num_variables, self.num_categories))
+        tau = self.current_temperature()
+        z = tf.reshape(gumbel_softmax_sample(logits, u, tau), (-1, self.latent_dim))
+        params = self.decoder(z, training=training)
+        rec = -tf.reduce_mean(likelihoods.log_prob("bernoulli", params, x))
+        kl = tf.reduce_mean(self.kl_divergence(logits))
+        return rec + kl, {"reconstruction_loss": rec, "kl_loss": kl, "temperature": tau}
+
+    def _prepare(self, data):
+        x, _ = self._unpack(data)
+        x = tf.clip_by_value(tf.cast(x, tf.float32), 0.0, 1.0)
+        if self.binarize == "dynamic":
+            u = self._draw(lambda shape: keras.random.uniform(shape, seed=self.seed_generator),
+                           tf.shape(x)[0], tuple(x.shape[1:]))
+            x = tf.cast(u < x, tf.float32)
+        return x
+
+    def train_step(self, data):
+        x = self._prepare(data)
+        with tf.GradientTape() as tape:
+            loss, extra = self.compute_losses(x, training=True)
+            scaled = self.optimizer.scale_loss(distribute.scale_loss(loss))
+        grads = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return self._update_metrics(loss, extra)
+
+    def test_step(self, data):
+        loss, extra = self.compute_losses(self._prepare(data), training=False)
+        return self._update_metrics(loss, extra)
+
+    def _update_metrics(self, loss, extra):
+        self.loss_tracker.update_state(loss)
+        for m in self.metrics[1:]:
+            m.update_state(extra[m.name])
+        return {m.name: m.result() for m in self.metrics}
+
+    def call(self, x, training=False):
+        return self.reconstruct(x, training)
+
+    def encode(self, x, training=False):
+        """Posterior class probabilities, flattened `(N, V*K)`."""
+        return GroupSoftmax(self.num_categories)(self.encoder(ops.convert_to_tensor(x, "float32"),
+                                                              training=training))
+
+    def reconstruct(self, x, training=False):
+        """Decode the most probable category of each variable."""
+        logits = self.posterior_logits(ops.convert_to_tensor(x, "float32"), training)
+        z = tf.reshape(tf.one_hot(tf.argmax(logits, -1), self.num_categories), (-1, self.latent_dim))
+        return self.decode_latent(z, training=training)
+
+    def decode_latent(self, z, labels=None, training=False):
+        return tf.sigmoid(tf.cast(self.decoder(z, training=training), tf.float32))
+
+    def export_endpoints(self):
+        head = likelihoods.LikelihoodMean("bernoulli", name="mean_image")
+        decode = keras.Model(self.decoder.inputs, head(self.decoder.outputs[0]), name="decode")
+        probs = GroupSoftmax(self.num_categories, name="posterior_probs")
+        encode = keras.Model(self.encoder.inputs, probs(self.encoder.outputs[0]), name="encode")
+        shape = tuple(self.encoder.inputs[0].shape[1:])
+        return [
+            Endpoint("decode", decode,
+                     [TensorSpec("latent", (self.latent_dim,), "float32", "latent",
+                                 {"distribution": self.latent_distribution()})],
+                     [TensorSpec("images", shape, "float32", "image",
+                                 {"value_range": [0.0, 1.0], "statistic": "mean"})]),
+            Endpoint("encode", encode,
+                     [TensorSpec("images", shape, "float32", "image", {"value_range": [0.0, 1.0]})],
+                     [TensorSpec("probs", (self.latent_dim,), "float32", "code",
+                                 {"num_categories": self.num_categories})]),
+        ]
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("latent_dim", "num_classes"):
+            config.pop(key)
+        return {**config,
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "decoder": keras.saving.serialize_keras_object(self.decoder),
+                "num_variables": self.num_variables, "num_categories": self.num_categories,
+                "temperature": self.temperature, "min_temperature": self.min_temperature,
+                "anneal_rate": self.anneal_rate, "binarize": self.binarize}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+@register_builder("gumbel_vae", scale="sigmoid")
+def build_gumbel_vae(input_shape, num_classes=None, tiny=False, num_variables=None,
+                     num_categories=None, hidden_units=None, temperature=1.0, min_temperature=0.5,
+                     anneal_rate=3e-5, learning_rate=1e-3, seed=None, **compile_kwargs):
+    """Jang et al.'s categorical VAE: 30 x 10-way latents, 512-256 ReLU MLPs, Bernoulli.
+
+    Returns:
+        A compiled `GumbelSoftmaxVAE`.
+    """
+    from kgen.networks.autoencoders import build_dense_decoder, build_dense_encoder
+
+    v = num_variables or (2 if tiny else 30)
+    k = num_categories or (3 if tiny else 10)
+    hidden = tuple(hidden_units or ((16,) if tiny else (512, 256)))
+    enc = build_dense_encoder(input_shape, v * k, hidden, "relu")
+    dec = build_dense_decoder(v * k, input_shape, tuple(reversed(hidden)), "relu")
+    model = GumbelSoftmaxVAE(enc, dec, v, k, temperature, min_temperature, anneal_rate, seed=seed)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), **compile_kwargs)
+    return model
