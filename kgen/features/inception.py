@@ -50,27 +50,29 @@ def _missing_message(folder):
 
 def _build_features_model(path):
     """InceptionV3 avg-pool model with weights from `path`, plus a softmax model if it has a top."""
-    # Weights of a headless network load straight in; a full (with top) file
-    # loads into the full network, whose avg_pool output is the same feature.
+    # A full (with top) file loads into the full network, whose avg_pool
+    # output is the feature and whose softmax gives IS probabilities; a
+    # headless file only into the headless network.
     errors = []
+    try:
+        full = keras.applications.InceptionV3(include_top=True, weights=None,
+                                              input_shape=(*INPUT_SIZE, 3))
+        full.load_weights(str(path))
+        features = keras.Model(full.inputs, full.get_layer("avg_pool").output,
+                               name="inception_pool")
+        return features, full
+    except (ValueError, KeyError) as err:
+        errors.append(err)
     try:
         model = keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg",
                                                input_shape=(*INPUT_SIZE, 3))
         model.load_weights(str(path))
         return model, None
     except (ValueError, KeyError) as err:
-        errors.append(err)
-    try:
-        full = keras.applications.InceptionV3(include_top=True, weights=None,
-                                              input_shape=(*INPUT_SIZE, 3))
-        full.load_weights(str(path))
-    except (ValueError, KeyError) as err:
         raise ValueError(
             f"could not load InceptionV3 weights from {path} into InceptionV3 with or without "
             f"its top. Errors: {errors[0]}; {err}"
         ) from err
-    features = keras.Model(full.inputs, full.get_layer("avg_pool").output, name="inception_pool")
-    return features, full
 
 
 @register_extractor("inception")

@@ -1,0 +1,206 @@
+"""Evaluate a run directory and write `report.json` and a self-contained `report.html`."""
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kgen.report import figures, html
+
+
+def _value_range(config):
+    if config.get("value_range"):
+        return tuple(float(v) for v in config["value_range"])
+    return (0.0, 1.0) if config.get("scale") == "sigmoid" else (-1.0, 1.0)
+
+
+def _data_kind(model, config):
+    try:
+        from kgen import zoo
+
+        return zoo.get(config["model"]).data
+    except (KeyError, ValueError):
+        shape = getattr(getattr(model, "generator", None), "output_shape", None)
+        return "points" if shape is not None and len(shape) == 2 else "images"
+
+
+def _np(x):
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+
+
+def _call_with_labels(fn, x, labels, num_classes):
+    if num_classes:
+        return fn(x, labels=labels)
+    return fn(x)
+
+
+def _interpolation(model, rows=6, steps=10, seed=0):
+    z = np.asarray(model.sample_latent(2 * rows), np.float32)
+    a, b = z[:rows], z[rows:]
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[None, :, None]
+    path = (a[:, None] * (1 - t) + b[:, None] * t).reshape(rows * steps, -1)
+    labels = None
+    if getattr(model, "num_classes", None):
+        labels = np.repeat(np.arange(rows) % model.num_classes, steps).astype(np.int32)
+    return _np(model.generate(path, labels=labels))
+
+
+def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_real=2000,
+                 tsne=True, iwae_samples=64, n_likelihood=200, seed=0, extractor_options=None):
+    """Evaluate a finished run and write `report.json` and `report.html`.
+
+    The page holds the run's settings, the metric table, a sample grid, the
+    loss curves, a latent interpolation strip, and for autoencoders
+    reconstructions and PCA / t-SNE projections of the codes coloured by
+    label; every image is inline (`data:image/png;base64`).
+
+    Args:
+        run_dir: a directory written by `kgen train`.
+        out_dir: where to write (default: `run_dir`).
+        n_samples: generated samples scored.
+        extractor: feature extractor for image metrics ("digits",
+            "inception", a Keras model, or None for raw pixels).
+        max_real: real samples used at most.
+        tsne: add the t-SNE projection (slower) for autoencoders.
+        iwae_samples: importance samples of the IWAE log-likelihood (models
+            with `log_likelihood`); 0 to skip.
+        n_likelihood: real examples of the log-likelihood estimate.
+        seed: seed of data subsampling and binarization.
+        extractor_options: keyword arguments of the named extractor (e.g.
+            `{"weights": path}` for "inception").
+
+    Returns:
+        The report dict (also written as `report.json`).
+
+    Example:
+        >>> build_report("runs/dcgan-digits")["metrics"]["fid"]
+    """
+    import keras
+
+    from kgen import data as kdata
+    from kgen import metrics as kmetrics
+    from kgen import runs
+
+    start = time.time()
+    run_dir = Path(run_dir)
+    out_dir = Path(out_dir) if out_dir else run_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    model, config = runs.load_run(run_dir, compile=False)
+    history_path = run_dir / "history.json"
+    history = json.loads(history_path.read_text()) if history_path.exists() else {}
+    kind = _data_kind(model, config)
+    value_range = _value_range(config)
+    num_classes = getattr(model, "num_classes", None)
+    rng = np.random.default_rng(seed)
+    results, sections, notes = {}, [], []
+
+    if kind == "points":
+        arrays = kdata.load_arrays(config["data"], num_samples=max(n_samples, 2500), seed=seed)
+        fake = np.concatenate([_np(b) for b in kmetrics.iterate_generated(model, max(n_samples, 2500))])
+        ev = kmetrics.Evaluator(arrays.x[:max_real], extractor=None, metrics=("fid", "kid", "precision_recall"))
+        results.update(ev.evaluate(samples=fake[:n_samples]))
+        mixture = arrays.info.get("mixture")
+        if mixture is not None:
+            cov = kmetrics.ModeCoverageMetric(mixture)
+            cov.update_state(fake=fake[:2500])
+            results.update(cov.result())
+            notes.append("Mode coverage on 2,500 samples: a mode is captured by one sample within "
+                         "3 std of its centre (PacGAN/VEEGAN).")
+        sections.append(("Samples", [("real vs generated points",
+                                      figures.points_png(arrays.x[:2500], fake[:2500],
+                                                         getattr(mixture, "centers", None)))]))
+    else:
+        shape = config.get("input_shape") or list(model.generate(1).shape[1:])
+        arrays = kdata.load_arrays(config["data"], image_size=int(shape[0]), scale=config.get("scale", "tanh"),
+                                   labels=None)
+        order = rng.permutation(len(arrays.x))[:max_real]
+        real_x = arrays.x[order]
+        real_y = arrays.y[order] if arrays.y is not None else None
+        samples = _np(model.generate(64))
+        sections.append(("Samples", [("64 generated samples", figures.grid_png(samples, value_range))]))
+        name = extractor if isinstance(extractor, str) or extractor is None else "custom"
+        ext = extractor
+        if isinstance(extractor, str):
+            from kgen.features import get_extractor
+
+            ext = get_extractor(extractor, **(extractor_options or {}))
+        ev = kmetrics.Evaluator(real_x, extractor=ext, value_range=value_range)
+        results.update(ev.evaluate(model=model, n_samples=n_samples))
+        notes.append(f"Sample metrics: {n_samples} generated vs {len(real_x)} real samples, "
+                     f"features: {name}.")
+        if getattr(model, "latent_dim", None):
+            sections.append(("Latent interpolation", [(
+                "rows: linear paths between two prior samples",
+                figures.grid_png(_interpolation(model), value_range, ncols=10))]))
+        if callable(getattr(model, "reconstruct", None)) and callable(getattr(model, "encode", None)):
+            n = min(len(real_x), 1000)
+            xb, yb = real_x[:n], (real_y[:n] if real_y is not None else None)
+            if num_classes and yb is None:
+                raise ValueError("a conditional autoencoder needs labelled data for its report.")
+            recon = np.concatenate([_np(_call_with_labels(model.reconstruct, xb[i:i + 256],
+                                                          None if yb is None else yb[i:i + 256],
+                                                          num_classes))
+                                    for i in range(0, n, 256)])
+            rec = kmetrics.ReconstructionError(value_range=value_range)
+            rec.update_state(real=xb, fake=recon)
+            results.update(rec.result())
+            pairs = np.stack([xb[:32], recon[:32]], axis=1).reshape(64, *xb.shape[1:])
+            sections.append(("Reconstructions", [("pairs: input, reconstruction",
+                                                  figures.grid_png(pairs, value_range, ncols=8))]))
+            codes = np.concatenate([_np(_call_with_labels(model.encode, xb[i:i + 256],
+                                                          None if yb is None else yb[i:i + 256],
+                                                          num_classes))
+                                    for i in range(0, n, 256)])
+            projections = [("PCA of codes, coloured by label",
+                            figures.projection_png(codes, yb, "pca", seed))]
+            if tsne:
+                projections.append(("t-SNE of codes, coloured by label",
+                                     figures.projection_png(codes[:800], None if yb is None else yb[:800],
+                                                            "tsne", seed)))
+            sections.append(("Codes", projections))
+        if iwae_samples and callable(getattr(model, "log_likelihood", None)):
+            x_ll = real_x[:n_likelihood]
+            if getattr(model, "likelihood", None) == "bernoulli":
+                # Bernoulli likelihoods are defined on binary pixels: a fixed binarization.
+                x_ll = (rng.uniform(size=x_ll.shape) < x_ll).astype(np.float32)
+            ll = kmetrics.LogLikelihood(model, num_samples=iwae_samples)
+            if num_classes:
+                y_ll = real_y[:n_likelihood]
+                ll.model = _LabelledLikelihood(model, y_ll)
+            ll.update_state(real=x_ll)
+            results[f"iwae_log_likelihood_k{iwae_samples}"] = ll.result()["log_likelihood"]
+    curves = figures.loss_curves_png(history)
+    if curves:
+        sections.insert(1, ("Training curves", [("per-epoch logs (history.json)", curves)]))
+    report = {
+        "run_dir": str(run_dir),
+        "model": config.get("model"),
+        "data": config.get("data"),
+        "kind": kind,
+        "n_samples": n_samples,
+        "extractor": None if kind == "points" else (extractor if isinstance(extractor, str) else "custom"),
+        "metrics": {k: (float(v) if math.isfinite(float(v)) else str(v)) for k, v in results.items()},
+        "figures": [caption for _, figs in sections for caption, _ in figs],
+        "config": config,
+        "final_logs": {k: v[-1] for k, v in history.items() if isinstance(v, list) and v},
+        "seconds": round(time.time() - start, 1),
+    }
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    title = f"kgen report: {config.get('model', 'model')} on {config.get('data', '?')}"
+    (out_dir / "report.html").write_text(html.render(title, config, results, sections, notes))
+    return report
+
+
+class _LabelledLikelihood:
+    """Adapts a conditional model's `log_likelihood(x, k, labels=)` to the metric's call."""
+
+    def __init__(self, model, labels):
+        self.model, self.labels, self.offset = model, np.asarray(labels), 0
+
+    def log_likelihood(self, x, k):
+        labels = self.labels[self.offset:self.offset + len(x)]
+        self.offset += len(x)
+        return self.model.log_likelihood(x, k, labels=labels)
