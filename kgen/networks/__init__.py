@@ -6,3 +6,6 @@ __all__ = ["build_dcgan_generator", "build_dcgan_discriminator"]
 from kgen.networks.mlp import build_mlp_discriminator, build_mlp_generator  # noqa: E402
 
 __all__ += ["build_mlp_generator", "build_mlp_discriminator"]
+from kgen.networks.projection import build_projection_discriminator  # noqa: E402
+
+__all__ += ["build_projection_discriminator"]

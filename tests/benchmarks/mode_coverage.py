@@ -1,0 +1,142 @@
+"""Mode coverage of GANs on the 2-D mixtures (PacGAN / VEEGAN protocol), with published anchors.
+
+For each mixture (ring8, grid25), model (vanilla GAN, unrolled GAN,
+WGAN-GP, GAN + minibatch discrimination) and seed: train MLPs on points,
+draw 2,500 samples and count captured modes (>= 1 sample within 3 std),
+the high-quality fraction and the reverse KL over modes
+(`kgen.metrics.mode_coverage`). Prints mean ± std over seeds beside the
+published numbers, and the unrolled GAN's step time against k (it should
+grow linearly). Runs on 2 CPU cores; see --help for sizes.
+
+    python tests/benchmarks/mode_coverage.py            # full: 5 seeds, both mixtures
+    python tests/benchmarks/mode_coverage.py --quick    # 1 seed, fewer steps
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import kgen  # noqa: E402
+from kgen.metrics.mode_coverage import mode_coverage  # noqa: E402
+from kgen.models import GAN  # noqa: E402
+from kgen.models.unrolled import UnrolledGAN  # noqa: E402
+from kgen.models.wgan import WGANGP  # noqa: E402
+from kgen.networks import build_mlp_discriminator, build_mlp_generator  # noqa: E402
+
+# (modes, high-quality %) published; None where the paper has no entry.
+ANCHORS = {
+    ("grid25", "gan"): "17.3 / 94.8 % (PacGAN T1)",
+    ("grid25", "pacgan4"): "24.8 / 93.6 % (PacGAN T1)",
+    ("ring8", "gan"): "6.3 (PacGAN)",
+    ("ring8", "pacgan2"): "7.9 (PacGAN)",
+}
+
+LATENT = 64
+HIDDEN = (128, 128)
+BATCH = 256
+
+
+def make_model(kind, seed, lr):
+    keras.utils.set_random_seed(seed)
+    g = build_mlp_generator(LATENT, 2, HIDDEN)
+    adam = lambda: keras.optimizers.Adam(lr, beta_1=0.5)  # noqa: E731
+    if kind == "gan":
+        gan = GAN(g, build_mlp_discriminator(2, HIDDEN), LATENT, seed=seed)
+    elif kind == "minibatch_disc":
+        gan = GAN(g, build_mlp_discriminator(2, HIDDEN, minibatch_discrimination=(16, 8)), LATENT, seed=seed)
+    elif kind == "unrolled":
+        gan = UnrolledGAN(g, build_mlp_discriminator(2, HIDDEN), LATENT, unroll_steps=5, seed=seed)
+    elif kind == "wgan_gp":
+        gan = WGANGP(g, build_mlp_discriminator(2, HIDDEN), LATENT, d_steps=5, seed=seed)
+        adam = lambda: keras.optimizers.Adam(lr, beta_1=0.0, beta_2=0.9)  # noqa: E731
+    else:
+        raise ValueError(kind)
+    gan.compile(d_optimizer=adam(), g_optimizer=adam(), steps_per_execution=50)
+    return gan
+
+
+def dataset(mixture, seed, batch):
+    points, _ = mixture.sample(200_000, seed=1000 + seed)
+    return (tf.data.Dataset.from_tensor_slices(points).shuffle(20_000, seed=seed)
+            .batch(batch, drop_remainder=True).repeat().prefetch(4))
+
+
+def run_one(kind, mixture, seed, steps, lr):
+    gan = make_model(kind, seed, lr)
+    batch = BATCH * (gan.d_steps)
+    t0 = time.perf_counter()
+    gan.fit(dataset(mixture, seed, batch), steps_per_epoch=steps, epochs=1, verbose=0)
+    seconds = time.perf_counter() - t0
+    samples = keras.ops.convert_to_numpy(gan.generate(2500))
+    return mode_coverage(samples, mixture), seconds
+
+
+def unroll_cost(ks=(0, 1, 5, 10), steps=100):
+    mix = kgen.data.ring8()
+    rows = []
+    for k in ks:
+        keras.utils.set_random_seed(0)
+        gan = UnrolledGAN(build_mlp_generator(LATENT, 2, HIDDEN), build_mlp_discriminator(2, HIDDEN),
+                          LATENT, unroll_steps=k, seed=0)
+        gan.compile(steps_per_execution=steps)
+        data = dataset(mix, 0, BATCH)
+        gan.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)  # trace
+        t0 = time.perf_counter()
+        gan.fit(data, steps_per_epoch=2 * steps, epochs=1, verbose=0)
+        rows.append((k, (time.perf_counter() - t0) / (2 * steps) * 1e3))
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--mixtures", nargs="+", default=["ring8", "grid25"])
+    p.add_argument("--models", nargs="+", default=["gan", "unrolled", "wgan_gp", "minibatch_disc"])
+    p.add_argument("--steps", type=int, default=None, help="generator steps per run (default per model)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.seeds = 1
+    default_steps = {"gan": 3000, "minibatch_disc": 3000, "unrolled": 2000, "wgan_gp": 2000}
+    results = {}
+    start = time.perf_counter()
+    for mix_name in args.mixtures:
+        mixture = kgen.data.get_mixture(mix_name) if hasattr(kgen.data, "get_mixture") else getattr(kgen.data, mix_name)()
+        for kind in args.models:
+            steps = args.steps or default_steps[kind] // (3 if args.quick else 1)
+            for seed in range(args.seeds):
+                cov, secs = run_one(kind, mixture, seed, steps, args.lr)
+                results.setdefault((mix_name, kind), []).append(cov)
+                print(f"{mix_name:7s} {kind:15s} seed {seed}: {cov.modes_captured:2d}/{cov.num_modes} modes, "
+                      f"HQ {100 * cov.high_quality_fraction:5.1f} %, rKL {cov.reverse_kl:.3f}, "
+                      f"{steps} steps in {secs:.0f} s", flush=True)
+    print()
+    print(f"Mode coverage over {args.seeds} seed(s), 2,500 samples, HQ = within 3 std "
+          f"(total {time.perf_counter() - start:.0f} s)")
+    print("| mixture | model | modes (mean ± std) | high quality % | reverse KL | published anchor |")
+    print("|---|---|---|---|---|---|")
+    for (mix_name, kind), covs in results.items():
+        modes = np.array([c.modes_captured for c in covs], float)
+        hq = np.array([100 * c.high_quality_fraction for c in covs])
+        kl = np.array([c.reverse_kl for c in covs])
+        anchor = ANCHORS.get((mix_name, kind), "")
+        print(f"| {mix_name} | {kind} | {modes.mean():.1f} ± {modes.std():.1f} / {covs[0].num_modes} | "
+              f"{hq.mean():.1f} ± {hq.std():.1f} | {kl.mean():.3f} | {anchor} |")
+    for (mix_name, kind), anchor in ANCHORS.items():
+        if kind.startswith("pacgan") and mix_name in args.mixtures:
+            print(f"| {mix_name} | {kind} (published only) | | | | {anchor} |")
+    print()
+    print("Unrolled GAN step time vs unroll steps k (ms/step, batch 256; linear in k expected):")
+    for k, ms in unroll_cost():
+        print(f"  k={k:2d}: {ms:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
