@@ -22,6 +22,10 @@ def add_arguments(p):
                    help="runs of the batch-1 latency median (0 to skip)")
     p.add_argument("--no-real-data", action="store_true",
                    help="calibrate encoders on the model's own samples instead of the run's data")
+    p.add_argument("--features", default=None, metavar="EXTRACTOR",
+                   help="feature extractor (e.g. digits) for FID/KID between float and quantized "
+                        "samples (reported; gated with --max-fid)")
+    p.add_argument("--max-fid", type=float, default=None, help="FID ceiling of every variant")
     p.add_argument("--seed", type=int, default=0, help="seed of calibration and parity inputs")
 
 
@@ -72,7 +76,8 @@ def run(args):
             model, out, quantize=args.quantize, calibration_samples=args.calibration_samples,
             calibration_data=images, parity_samples=args.parity_samples, floors=args.floor,
             gate=not args.no_gate, latency_runs=args.latency_runs,
-            class_names=config.get("class_names"), seed=args.seed,
+            class_names=config.get("class_names"), feature_extractor=args.features,
+            max_fid=args.max_fid, seed=args.seed,
         )
     except export.FidelityError as error:
         print(f"kgen export: FAILED - {error}", file=sys.stderr)

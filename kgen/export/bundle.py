@@ -43,6 +43,9 @@ def export_model(
     grids=True,
     latency_runs=0,
     class_names=None,
+    feature_extractor=None,
+    distribution_samples=500,
+    max_fid=None,
     seed=0,
 ):
     """Export a model's inference endpoints as an edge bundle and verify every variant.
@@ -74,6 +77,12 @@ def export_model(
         latency_runs: if > 0, batch-1 median latency over this many runs,
             LiteRT with 1 and 2 threads and the TF SavedModel.
         class_names: names of the classes of a conditional model.
+        feature_extractor: a `kgen.features` extractor (name such as
+            "digits", or instance): adds FID and KID between SavedModel and
+            variant samples of image outputs, on `distribution_samples` inputs.
+        distribution_samples: samples per FID/KID estimate.
+        max_fid: FID ceiling (a number, or {variant: number}) the gate also
+            enforces; None only reports FID/KID.
         seed: seed of the calibration and parity inputs.
 
     Returns:
@@ -142,6 +151,14 @@ def export_model(
     rng_parity = np.random.default_rng(seed)
     rng_cal = np.random.default_rng(seed + 1)
     sample_pool = {}  # image shape -> generated images, to calibrate encoders
+    distribution = None
+    if feature_extractor is not None:
+        from kgen.features import get_extractor
+
+        distribution = {"extractor": get_extractor(feature_extractor),
+                        "n": int(distribution_samples), "max_fid": max_fid,
+                        "rng": np.random.default_rng(seed + 2)}
+        report["distribution_samples"] = int(distribution_samples)
 
     for ep in ordered:
         image_inputs, source = _image_inputs(ep, calibration_data, sample_pool)
@@ -174,9 +191,17 @@ def export_model(
         if grids:
             _write_grids(out, ep, "saved_model", sm_out)
         ep_meta = _signature_metadata(ep)
+        dist = None
+        if distribution is not None and any(s.role == "image" for s in ep.outputs):
+            inputs = _merge(inputs_lib.sample_inputs(ep.inputs, distribution["n"], distribution["rng"],
+                                                     images=image_inputs), calibration_data, ep)
+            dist = {**distribution, "inputs": inputs,
+                    "reference": {k: v.numpy() for k, v in signature(**inputs).items()}}
         for variant in quantize:
             ep_report["variants"][variant], ep_meta["files"][variant] = _export_variant(
                 out, sm_dir, ep, variant, cal, parity, sm_out, floors, grids, latency_runs, report)
+            if dist is not None and "error" not in ep_report["variants"][variant]:
+                _distribution_figures(out, ep, variant, dist, ep_report["variants"][variant], report)
         report["endpoints"][ep.name] = ep_report
         metadata["signatures"][ep.name] = ep_meta
 
@@ -331,6 +356,33 @@ def _export_variant(out, sm_dir, ep, variant, cal, parity, sm_out, floors, grids
         if grid:
             entry["grid"] = grid
     return entry, meta
+
+
+def _distribution_figures(out, ep, variant, dist, entry, report):
+    """FID/KID between SavedModel and variant samples of the first image output."""
+    from kgen.metrics.functional import (
+        frechet_classifier_distance_from_activations,
+        kernel_classifier_distance_and_std_from_activations,
+    )
+
+    spec = next(s for s in ep.outputs if s.role == "image")
+    value_range = _value_range(spec) or (-1.0, 1.0)
+    samples = runtime.LiteRTModel(out / tflite_filename(ep.name, variant))(**dist["inputs"])
+    extractor = dist["extractor"]
+    ref = extractor.features(dist["reference"][spec.name], value_range=value_range)
+    test = extractor.features(samples[spec.name], value_range=value_range)
+    entry["fid_vs_float"] = float(frechet_classifier_distance_from_activations(ref, test))
+    entry["kid_vs_float"] = kernel_classifier_distance_and_std_from_activations(ref, test)[0]
+    ceiling = dist["max_fid"]
+    if isinstance(ceiling, dict):
+        ceiling = ceiling.get(variant)
+    if ceiling is not None:
+        entry["max_fid"] = float(ceiling)
+        if entry["fid_vs_float"] > ceiling:
+            entry["passed"] = False
+            report["failures"].append(
+                f"{ep.name}/{variant}: FID {entry['fid_vs_float']:.3g} against the SavedModel's "
+                f"samples is above the ceiling of {ceiling:g}")
 
 
 def _write_grids(out, ep, variant, outputs):

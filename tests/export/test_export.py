@@ -33,7 +33,9 @@ def test_psnr_one_pixel_level_closed_form():
 
 
 def test_parse_floors_rejects_bad_text():
-    assert fidelity.resolve_floors("int8=31.5")["int8"] == 31.5
+    floors = fidelity.resolve_floors("int8=31.5")
+    assert floors["image"]["int8"] == floors["other"]["int8"] == 31.5
+    assert floors["image"]["float16"] == fidelity.DEFAULT_FLOORS_DB["float16"]
     with pytest.raises(ValueError, match="VARIANT=DB"):
         fidelity.parse_floors("int8:30")
 
@@ -260,3 +262,18 @@ def test_cli_export_fails_below_floor(run_dir, tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "FAILED" in err and "below the floor of 150 dB" in err
+
+
+def test_fid_kid_between_float_and_quantized_samples(cgan, tmp_path):
+    with pytest.raises(export.FidelityError, match=r"generate/int8: FID .* above the ceiling of -1"):
+        export.export_model(cgan, tmp_path, quantize=("float32", "int8"), calibration_samples=100,
+                            parity_samples=4, feature_extractor="digits",
+                            distribution_samples=100, max_fid={"int8": -1.0}, grids=False)
+    report = json.loads((tmp_path / "report.json").read_text())
+    variants = report["endpoints"]["generate"]["variants"]
+    # float32 samples equal the SavedModel's to ~1e-7: FID vanishes (KID is an
+    # unbiased estimate, slightly negative for identical sets).
+    assert abs(variants["float32"]["fid_vs_float"]) < 1e-3
+    assert variants["int8"]["fid_vs_float"] > variants["float32"]["fid_vs_float"]
+    assert variants["int8"]["kid_vs_float"] > variants["float32"]["kid_vs_float"]
+    assert variants["float32"]["passed"] and not variants["int8"]["passed"]
