@@ -48,7 +48,8 @@ class WGAN(GAN):
                     v.assign(ops.clip(v, -c, c))
                 else:
                     # Mirrored variables are updated from cross-replica context.
-                    strategy.extended.update(v, lambda var: var.assign(tf.clip_by_value(var, -c, c)))
+                    tf_var = v.value if isinstance(v, keras.Variable) else v  # the tf.Variable
+                    strategy.extended.update(tf_var, lambda var: var.assign(tf.clip_by_value(var, -c, c)))
 
         ctx = tf.distribute.get_replica_context()
         if ctx is not None and ctx.num_replicas_in_sync > 1:

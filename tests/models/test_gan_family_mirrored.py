@@ -1,0 +1,75 @@
+"""The GAN family under MirroredStrategy on 2 logical CPUs (one subprocess: devices are fixed at TF start)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras, numpy as np
+    import kgen
+    from kgen.layers import SpectralNormalization
+    from kgen.models.wgan import WGAN, WGANGP
+    from kgen.models.unrolled import UnrolledGAN
+    from kgen.networks import build_mlp_discriminator, build_mlp_generator
+    out = {}
+    strategy = kgen.distribute.get_strategy("mirrored", devices=["/cpu:0", "/cpu:1"])
+    x = np.random.default_rng(0).normal(size=(40, 2)).astype("float32")
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        sn = keras.Sequential([keras.Input((2,)), SpectralNormalization(keras.layers.Dense(8)),
+                               keras.layers.ReLU(), SpectralNormalization(keras.layers.Dense(1))])
+        sn.compile(keras.optimizers.Adam(1e-2), "mse")
+    u0 = np.asarray(sn.layers[0].u.value).copy()
+    sn.fit(x, np.ones((40, 1)), batch_size=8, epochs=2, verbose=0)
+    u = sn.layers[0].u
+    out["sn_u_changed"] = bool(not np.allclose(np.asarray(u.value), u0))
+    replicas = getattr(u._value, "values", [u._value])
+    out["sn_u_replicas"] = len(replicas)
+    out["sn_u_replicas_equal"] = bool(np.allclose(*[np.asarray(v) for v in replicas]))
+    out["sn_finite"] = bool(np.all(np.isfinite(sn.predict(x, verbose=0))))
+
+    def data(batch):
+        return tf.data.Dataset.from_tensor_slices(x).repeat().batch(batch, drop_remainder=True)
+
+    with strategy.scope():
+        wgan = WGAN(build_mlp_generator(4, 2, (8,)), build_mlp_discriminator(2, (8,)), 4, d_steps=5,
+                    clip_value=0.01, seed=0)
+        wgan.compile(keras.optimizers.RMSprop(5e-3), keras.optimizers.RMSprop(5e-3))
+    h = wgan.fit(data(20), steps_per_epoch=3, epochs=1, verbose=0)
+    out["wgan_max_abs_weight"] = max(float(np.abs(np.asarray(w)).max()) for w in wgan.discriminator.weights)
+    out["wgan_finite"] = bool(np.isfinite(h.history["d_loss"][-1]))
+    with strategy.scope():
+        gp = WGANGP(build_mlp_generator(4, 2, (8,)), build_mlp_discriminator(2, (8,)), 4, d_steps=2, seed=0)
+        gp.compile(keras.optimizers.Adam(1e-4, 0.0, 0.9), keras.optimizers.Adam(1e-4, 0.0, 0.9))
+        un = UnrolledGAN(build_mlp_generator(4, 2, (8,)), build_mlp_discriminator(2, (8,)), 4, unroll_steps=2,
+                         seed=0)
+        un.compile()
+    h = gp.fit(data(8), steps_per_epoch=2, epochs=1, verbose=0)
+    out["wgangp_finite"] = bool(all(np.isfinite(v[-1]) for v in h.history.values()))
+    g0 = [np.asarray(v.value).copy() for v in un.generator.trainable_variables]
+    h = un.fit(data(8), steps_per_epoch=2, epochs=1, verbose=0)
+    out["unrolled_finite"] = bool(all(np.isfinite(v[-1]) for v in h.history.values()))
+    out["unrolled_g_changed"] = bool(any(not np.allclose(np.asarray(v.value), a)
+                                         for v, a in zip(un.generator.trainable_variables, g0)))
+    print("RESULT" + json.dumps(out))
+""")
+
+
+@pytest.mark.slow
+def test_gan_family_under_mirrored_strategy_on_two_cpus():
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
+    assert lines, proc.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT"):])
+    assert out["sn_u_replicas"] == 2, out
+    assert out["sn_u_changed"] and out["sn_u_replicas_equal"] and out["sn_finite"], out
+    assert out["wgan_max_abs_weight"] <= 0.01 + 1e-7 and out["wgan_finite"], out
+    assert out["wgangp_finite"]
+    assert out["unrolled_finite"] and out["unrolled_g_changed"]
