@@ -86,9 +86,9 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
     start = time.time()
     run_dir = Path(run_dir)
     out_dir = Path(out_dir) if out_dir else run_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
     model, config = runs.load_run(run_dir, compile=False)
+    out_dir.mkdir(parents=True, exist_ok=True)
     history_path = run_dir / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else {}
     kind = _data_kind(model, config)
@@ -133,7 +133,7 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
                      f"features: {name}.")
         if getattr(model, "latent_dim", None):
             sections.append(("Latent interpolation", [(
-                "rows: linear paths between two prior samples",
+                "latent interpolation: each row a linear path between two prior samples",
                 figures.grid_png(_interpolation(model), value_range, ncols=10))]))
         if callable(getattr(model, "reconstruct", None)) and callable(getattr(model, "encode", None)):
             n = min(len(real_x), 1000)

@@ -22,7 +22,7 @@ def grid_png(images, value_range=(-1.0, 1.0), ncols=None, scale=None):
     grid = make_grid(np.asarray(images), value_range, ncols)
     mode = "L" if grid.shape[-1] == 1 else "RGB"
     img = Image.fromarray(grid[..., 0] if mode == "L" else grid[..., :3], mode)
-    scale = scale or max(1, 256 // max(img.width, 1))
+    scale = scale or max(1, int(np.ceil(320 / max(img.width, 1))))
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     buf = io.BytesIO()
@@ -40,7 +40,7 @@ def _fig_png(fig):
 def loss_curves_png(history):
     """Per-epoch curves of every logged loss/metric (one panel per key), or None if empty."""
     keys = [k for k, v in sorted(history.items())
-            if isinstance(v, list) and len(v) > 0 and all(isinstance(x, (int, float)) for x in v)]
+            if k != "epoch" and isinstance(v, list) and len(v) > 0 and all(isinstance(x, (int, float)) for x in v)]
     if not keys:
         return None
     plt = _pyplot()
@@ -70,10 +70,14 @@ def projection_png(codes, labels=None, method="pca", seed=0, title=None):
         points = PCA(n_components=2, random_state=seed).fit_transform(codes)
     elif method == "tsne":
         from sklearn.manifold import TSNE
+        from threadpoolctl import threadpool_limits
 
         perplexity = float(min(30.0, max(2.0, (len(codes) - 1) / 3)))
-        points = TSNE(n_components=2, init="pca", random_state=seed,
-                      perplexity=perplexity).fit_transform(codes)
+        # One OpenMP thread: t-SNE's threads next to TensorFlow's oversubscribe
+        # small machines (10x slower on 2 busy cores).
+        with threadpool_limits(1):
+            points = TSNE(n_components=2, init="pca", random_state=seed,
+                          perplexity=perplexity).fit_transform(codes)
     else:
         raise ValueError(f"expected method 'pca' or 'tsne'. Received: {method!r}")
     plt = _pyplot()

@@ -1,0 +1,119 @@
+"""`kgen eval RUN_DIR`: report.json and a self-contained report.html, rendered in headless Chromium."""
+
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kgen import cli
+
+
+def _train(run_dir, model, data="digits"):
+    rc = cli.main(["train", "--model", model, "--data", data, "--tiny", "--epochs", "2",
+                   "--steps-per-epoch", "2", "--batch-size", "32", "--run-dir", str(run_dir),
+                   "--verbose", "0"])
+    assert rc == 0
+
+
+@pytest.fixture(scope="module")
+def gan_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "dcgan"
+    _train(run_dir, "dcgan")
+    assert cli.main(["eval", str(run_dir), "--n-samples", "200", "--max-real", "400"]) == 0
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def vae_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "vae"
+    _train(run_dir, "vae")
+    assert cli.main(["eval", str(run_dir), "--n-samples", "200", "--max-real", "400",
+                     "--iwae-samples", "4"]) == 0
+    return run_dir
+
+
+def _inline_images(page):
+    return re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
+
+
+def test_gan_report_json_and_html(gan_run):
+    report = json.loads((gan_run / "report.json").read_text())
+    for key in ("fid", "kid", "kid_std", "precision", "recall", "inception_score", "class_coverage"):
+        assert isinstance(report["metrics"][key], float), key
+    # A 2-step tiny GAN is far from real digits.
+    assert report["metrics"]["fid"] > 10 and report["metrics"]["precision"] < 0.5
+    assert report["extractor"] == "digits" and report["n_samples"] == 200
+    page = (gan_run / "report.html").read_text()
+    images = _inline_images(page)
+    # samples, training curves, interpolation strip
+    assert len(images) == 3 == len(report["figures"])
+    for data in images:
+        assert Image.open(io.BytesIO(base64.b64decode(data))).format == "PNG"
+    assert "http://" not in page and "https://" not in page  # self-contained
+    assert "<td>fid</td>" in page
+
+
+def test_autoencoder_report_has_reconstructions_projections_and_likelihood(vae_run):
+    report = json.loads((vae_run / "report.json").read_text())
+    metrics = report["metrics"]
+    assert 0 < metrics["mse"] < 1 and metrics["psnr"] > 0 and -1 <= metrics["ssim"] <= 1
+    assert metrics["iwae_log_likelihood_k4"] < 0
+    captions = " ".join(report["figures"])
+    for word in ("samples", "interpolation", "reconstruction", "PCA", "t-SNE", "history"):
+        assert word in captions, word
+    assert len(_inline_images((vae_run / "report.html").read_text())) == 6
+
+
+def test_points_report_has_mode_coverage(tmp_path):
+    run_dir = tmp_path / "gan_mlp"
+    _train(run_dir, "gan_mlp", data="ring8")
+    assert cli.main(["eval", str(run_dir), "--n-samples", "500"]) == 0
+    metrics = json.loads((run_dir / "report.json").read_text())["metrics"]
+    assert metrics["num_modes"] == 8.0 and 0 <= metrics["modes"] <= 8
+    assert 0.0 <= metrics["high_quality"] <= 1.0 and "fid" in metrics
+
+
+def test_eval_of_a_missing_run_names_the_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run directory not found"):
+        cli.main(["eval", str(tmp_path / "nope")])
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    if os.environ.get("KGEN_SKIP_BROWSER_TESTS") == "1":
+        pytest.skip("KGEN_SKIP_BROWSER_TESTS=1 and no chromium on PATH")
+    pytest.fail("headless rendering test needs `chromium` (or `chromium-browser`) on PATH: install "
+                "Debian's package with `apt-get install -y chromium`, or set "
+                "KGEN_SKIP_BROWSER_TESTS=1 to skip it.")
+
+
+@pytest.mark.slow
+def test_report_renders_in_headless_chromium_with_its_images(vae_run, tmp_path):
+    browser = _chromium()
+    url = (vae_run / "report.html").resolve().as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True,
+                         timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    # The page's load handler counts images that decoded with a non-zero size.
+    assert 'data-images-rendered="6/6"' in dom.stdout, dom.stdout[:500]
+    shot = tmp_path / "report.png"
+    run = subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1200,2400", url],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
+    pixels = np.asarray(Image.open(shot).convert("L"), np.float64)
+    assert pixels.shape == (2400, 1200)
+    # Not blank: text, tables and figures give many dark pixels and contrast.
+    assert pixels.std() > 20
+    assert (pixels < 128).mean() > 0.01
