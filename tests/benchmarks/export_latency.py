@@ -6,7 +6,8 @@ whose decoder is exported; exports each with every variant; prints one table.
 Latency: median of `--runs` batch-1 invocations, LiteRT with 1 and 2 threads,
 the TF SavedModel signature called eagerly (TF's default thread pool).
 PSNR: 10*log10(255^2/MSE) on pixel = (x - low) * 255 / (high - low), against
-the SavedModel on the same 64 latents.
+the SavedModel on the same 64 latents. FID: between 500 SavedModel samples and
+500 variant samples from the same latents, on kgen's digit-classifier features.
 
 Targets (issue 5): int8 file >= 3.5x smaller than float32; int8 PSNR >= 30 dB;
 int8 latency (1 thread) no worse than float32.
@@ -63,6 +64,7 @@ def main():
         out = Path(args.out) / label.split()[0] / (kwargs.get("upsample") or "default")
         report = export_model(model, out, quantize=VARIANTS, endpoints=None, parity_samples=64,
                               calibration_samples=200, latency_runs=args.runs, gate=False,
+                              feature_extractor="digits", distribution_samples=500,
                               seed=args.seed)
         ep_name = "generate" if "generate" in report["endpoints"] else "decode"
         ep = report["endpoints"][ep_name]
@@ -74,6 +76,7 @@ def main():
                 "model": label, "variant": variant, "size_kb": v.get("size_bytes", 0) / 1024,
                 "ratio": base["size_bytes"] / v["size_bytes"] if v.get("size_bytes") else None,
                 "psnr": v.get("psnr_db"), "max_err": v.get("max_abs_error"),
+                "fid": v.get("fid_vs_float"),
                 "ms1": v.get("latency_ms", {}).get("threads_1"),
                 "ms2": v.get("latency_ms", {}).get("threads_2"), "tf_ms": tf_ms,
                 "error": v.get("error"),
@@ -82,14 +85,14 @@ def main():
             json.dumps(report, indent=1))
 
     print("\n| model | variant | size (KB) | float32/size | PSNR vs SavedModel (dB) | max abs err "
-          "| LiteRT 1 thread (ms) | LiteRT 2 threads (ms) | TF SavedModel (ms) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| FID vs float (digits) | LiteRT 1 thread (ms) | LiteRT 2 threads (ms) | TF SavedModel (ms) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         if r["error"]:
             print(f"| {r['model']} | {r['variant']} | failed: {r['error'][:80]} |||||||")
             continue
         print(f"| {r['model']} | {r['variant']} | {r['size_kb']:.1f} | {r['ratio']:.2f}x | "
-              f"{r['psnr']:.1f} | {r['max_err']:.2e} | {r['ms1']:.3f} | {r['ms2']:.3f} | "
+              f"{r['psnr']:.1f} | {r['max_err']:.2e} | {r['fid']:.4f} | {r['ms1']:.3f} | {r['ms2']:.3f} | "
               f"{r['tf_ms']:.3f} |")
     print("\nTargets (int8 vs float32):")
     for label, *_ in models:

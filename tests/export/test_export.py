@@ -277,3 +277,69 @@ def test_fid_kid_between_float_and_quantized_samples(cgan, tmp_path):
     assert variants["int8"]["fid_vs_float"] > variants["float32"]["fid_vs_float"]
     assert variants["int8"]["kid_vs_float"] > variants["float32"]["kid_vs_float"]
     assert variants["float32"]["passed"] and not variants["int8"]["passed"]
+
+
+@pytest.fixture
+def broken_variant():
+    """A registered variant whose conversion fails inside the TFLite converter."""
+    import tensorflow as tf
+
+    from kgen.export import tflite
+
+    @tflite.register_variant("broken_int8", "int8 calibrated on inputs of the wrong name",
+                             needs_representative=True)
+    def _broken(converter, representative):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.representative_dataset = lambda: iter([{"no_such_input": np.zeros((1, 8), "float32")}])
+
+    yield "broken_int8"
+    tflite.VARIANTS.pop("broken_int8")
+
+
+def test_variant_that_cannot_convert_is_reported_and_gated(cgan, tmp_path, broken_variant):
+    report = export.export_model(cgan, tmp_path, quantize=("float32", broken_variant),
+                                 calibration_samples=100, parity_samples=4, gate=False)
+    variants = report["endpoints"]["generate"]["variants"]
+    assert variants["float32"]["passed"]
+    assert variants[broken_variant]["passed"] is False
+    assert variants[broken_variant]["error"].startswith("conversion failed")
+    assert not (tmp_path / f"generate_{broken_variant}.tflite").exists()
+    assert any(f"generate/{broken_variant}: conversion failed" in f and "upsample='resize'" in f
+               for f in report["failures"])
+    with pytest.raises(export.FidelityError, match=f"generate/{broken_variant}: conversion failed"):
+        export.export_model(cgan, tmp_path, quantize=(broken_variant,), calibration_samples=100,
+                            parity_samples=4)
+
+
+def test_nearest_upsampling_is_rewritten_sharing_weights(cgan):
+    from kgen.export.savedmodel import export_friendly
+
+    original = cgan.generator
+    assert any(isinstance(l, keras.layers.UpSampling2D) for l in original.layers)
+    clone = export_friendly(original)
+    assert not any(isinstance(l, keras.layers.UpSampling2D) for l in clone._flatten_layers())
+    assert [id(v) for v in clone.weights] == [id(v) for v in original.weights]
+    z, labels = _latents(3, cgan.latent_dim), np.array([0, 5, 9], "int32")
+    np.testing.assert_array_equal(clone([z, labels], training=False),
+                                  original([z, labels], training=False))
+
+
+def test_code_inputs_drawn_from_their_distributions():
+    from kgen.export import inputs
+
+    rng = np.random.default_rng(0)
+    specs = [
+        TensorSpec("latent", (6,), role="latent", info={"distribution": {"type": "concat", "parts": [
+            {"type": "normal", "size": 2}, {"type": "uniform", "low": -1, "high": 1, "size": 4}]}}),
+        TensorSpec("code", (5,), role="code",
+                   info={"distribution": {"type": "categorical", "num_classes": 5}}),
+        TensorSpec("labels", (), "int32", "label", {"num_classes": 3}),
+    ]
+    batch = inputs.sample_inputs(specs, 400, rng)
+    assert batch["latent"].shape == (400, 6) and np.abs(batch["latent"][:, 2:]).max() <= 1
+    assert batch["latent"][:, :2].std() > 0.8  # the normal part
+    assert (batch["code"].sum(axis=1) == 1).all() and set(batch["code"].argmax(1)) == set(range(5))
+    assert batch["labels"].dtype == np.int32 and set(batch["labels"]) == {0, 1, 2}
+    with pytest.raises(ValueError, match="unknown distribution type 'gamma'"):
+        inputs.sample({"type": "gamma"}, 2, (3,), rng)
