@@ -37,7 +37,13 @@ def _build(name):
 def _fit(model, x, y):
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y) if y is not None else x).batch(8, drop_remainder=True)
+    # Models with several critic steps per train_step split the batch.
+    batch = 8 * getattr(model, "d_steps", 1)
+    if len(x) < 2 * batch:
+        reps = -(-2 * batch // len(x))
+        x = np.concatenate([x] * reps)
+        y = np.concatenate([y] * reps) if y is not None else None
+    ds = tf.data.Dataset.from_tensor_slices((x, y) if y is not None else x).batch(batch, drop_remainder=True)
     return model.fit(ds, epochs=1, verbose=0, shuffle=False)
 
 
