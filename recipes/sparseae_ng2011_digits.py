@@ -1,0 +1,55 @@
+"""Sparse autoencoder (Ng, 2011, CS294A lecture notes) on 8x8 digits.
+
+https://web.stanford.edu/class/cs294a/sparseAutoencoder.pdf
+
+Setup, as kgen builds it:
+- 64 inputs -> 25 sigmoid hidden units (`--code-dim`) -> 64 sigmoid outputs;
+- loss: squared error + beta * sum_j KL(rho || rho_hat_j) with rho=0.05 and
+  beta=3 (the notes' values), rho_hat_j the batch mean activation; Adam
+  (the notes use L-BFGS on the full batch, with weight decay);
+- outputs: the learned features (each hidden unit's input weights as an
+  8x8 image) and the measured mean activation.
+
+Usage:
+    python recipes/sparseae_ng2011_digits.py --rho 0.05
+    python recipes/sparseae_ng2011_digits.py --smoke
+"""
+
+import sys
+
+import _ae_recipe as common
+
+
+def _extra(p):
+    p.add_argument("--rho", type=float, default=0.05)
+    p.add_argument("--beta", type=float, default=3.0)
+    p.add_argument("--code-dim", type=int, default=25)
+
+
+def main(argv=None):
+    args = common.parse(__doc__, argv, image_size=8, epochs=200, batch_size=128, extra=_extra)
+    import keras
+    import numpy as np
+
+    import kgen
+    from kgen.images import save_grid
+
+    keras.utils.set_random_seed(args.seed)
+    ds, arrays = common.load(args)
+    model = kgen.zoo.build("sparse_autoencoder", arrays.x.shape[1:], code_dim=args.code_dim,
+                           hidden_units=(), rho=args.rho, weight=args.beta,
+                           learning_rate=1e-2, seed=args.seed)
+    run_dir = args.run_dir or "runs/sparseae_ng2011"
+    hist = common.train(model, ds, args, run_dir, samples=0)
+    print(f"mean hidden activation {hist.history['mean_activation'][-1]:.3f} (target {args.rho})")
+    common.outputs(model, arrays, run_dir, latent_tools=False)
+    w = model.encoder.get_layer("code").kernel.numpy().T  # (code, pixels)
+    w = w / (np.abs(w).max(1, keepdims=True) + 1e-8)
+    path = save_grid(w.reshape(len(w), *arrays.x.shape[1:]), f"{run_dir}/features.png", (-1.0, 1.0),
+                     scale=4)
+    print(f"features: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
