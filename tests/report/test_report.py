@@ -60,6 +60,7 @@ def test_gan_report_json_and_html(gan_run):
     assert "<td>fid</td>" in page
 
 
+@pytest.mark.slow
 def test_autoencoder_report_has_reconstructions_projections_and_likelihood(vae_run):
     report = json.loads((vae_run / "report.json").read_text())
     metrics = report["metrics"]
