@@ -40,26 +40,33 @@ def draw(distribution, n, shape, rng):
     """Draw `n` samples of event `shape` from a metadata distribution record."""
     kind = distribution.get("type", "normal")
     shape = tuple(int(s) for s in shape)
-    if kind in ("code", "none"):
-        # A plain autoencoder's code has no prior: N(0, 1) is only a stand-in.
-        print("kgen_litert: this latent has no prior; drawing N(0, 1) codes (pass encoded latents "
-              "for meaningful samples)", file=sys.stderr)
-        kind = "normal"
-    if kind == "normal":
-        return (distribution.get("loc", 0.0)
-                + distribution.get("scale", 1.0) * rng.standard_normal((n, *shape))).astype(np.float32)
+    eye = lambda k: np.eye(int(k), dtype=np.float32)  # noqa: E731
     if kind == "uniform":
-        return rng.uniform(distribution.get("low", -1.0), distribution.get("high", 1.0),
-                           (n, *shape)).astype(np.float32)
-    if kind == "categorical":
+        out = rng.uniform(distribution.get("low", -1.0), distribution.get("high", 1.0), (n, *shape))
+    elif kind == "categorical":
         k = int(distribution.get("num_classes", distribution.get("num_categories", 0)))
         if distribution.get("one_hot", True) and shape:
-            return np.eye(shape[-1], dtype=np.float32)[rng.integers(0, k, (n, *shape[:-1]))]
+            return eye(shape[-1])[rng.integers(0, k, (n, *shape[:-1]))]
         return rng.integers(0, k, (n, *shape)).astype(np.int32)
-    if kind == "concat":
-        return np.concatenate([draw(p, n, (*shape[:-1], int(p["size"])), rng).astype(np.float32)
-                               for p in distribution["parts"]], axis=-1)
-    raise ValueError(f"unknown distribution type {kind!r} in metadata.json")
+    elif kind == "one_hot_categorical":
+        ids = rng.integers(0, int(distribution["num_categories"]), (n, int(distribution["num_variables"])))
+        out = eye(distribution["num_categories"])[ids].reshape((n, *shape))
+    elif kind == "infogan":
+        parts = [rng.standard_normal((n, int(distribution["noise_dim"])))]
+        parts += [eye(k)[rng.integers(0, int(k), n)] for k in distribution.get("categorical_dims", [])]
+        parts.append(rng.uniform(-1.0, 1.0, (n, int(distribution.get("continuous_dim", 0)))))
+        out = np.concatenate(parts, axis=-1).reshape((n, *shape))
+    elif kind == "concat":
+        out = np.concatenate([draw(p, n, (*shape[:-1], int(p["size"])), rng).astype(np.float32)
+                              for p in distribution["parts"]], axis=-1)
+    elif kind == "normal":
+        out = distribution.get("loc", 0.0) + distribution.get("scale", 1.0) * rng.standard_normal((n, *shape))
+    else:
+        # No prior to sample (a plain AE's code, a VQ codebook): N(0, 1) stands in.
+        print(f"kgen_litert: latent type {kind!r} has no sampler; drawing N(0, 1) (pass encoded "
+              "latents with --latents for meaningful samples)", file=sys.stderr)
+        out = rng.standard_normal((n, *shape))
+    return np.asarray(out, np.float32)
 
 
 class Bundle:

@@ -166,9 +166,11 @@ def export_model(
                                               images=image_inputs), calibration_data, ep)
         parity = _merge(inputs_lib.sample_inputs(ep.inputs, int(parity_samples), rng_parity,
                                                  images=image_inputs), calibration_data, ep)
-        if any(inputs_lib.spec_distribution(s).get("type") in inputs_lib.NO_PRIOR_TYPES
-               for s in ep.inputs if s.role in ("latent", "code")):
-            source += "; latents without a prior drawn from N(0, 1)"
+        stand_ins = sorted({inputs_lib.spec_distribution(s).get("type") for s in ep.inputs
+                            if s.role in ("latent", "code")
+                            and inputs_lib.is_stand_in(inputs_lib.spec_distribution(s))})
+        if stand_ins:
+            source += f"; latents of type {', '.join(map(str, stand_ins))} (no sampler) drawn from N(0, 1)"
         report["calibration"]["sources"][ep.name] = source
         signature = loaded.signatures[ep.name]
         keras_out = {k: np.asarray(v) for k, v in
@@ -251,8 +253,8 @@ def _merge(batch, calibration_data, ep):
 
 
 def _value_range(spec):
-    info = spec.info or {}
-    return tuple(info["value_range"]) if "value_range" in info else None
+    value_range = (spec.info or {}).get("value_range")
+    return tuple(value_range) if value_range is not None else None
 
 
 def _signature_metadata(ep):

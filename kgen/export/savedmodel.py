@@ -35,25 +35,52 @@ class _NearestUpsample(keras.layers.Layer):
                                 data_format=self.data_format)
 
 
-def _needs_rewrite(layer):
+def _is_nearest_upsampling(layer):
     return isinstance(layer, keras.layers.UpSampling2D) and layer.interpolation == "nearest"
 
 
-def export_friendly(network):
-    """Return `network`, or a weight-sharing clone with converter-hostile layers replaced.
+def _is_rolled_rnn(layer):
+    # A rolled Keras RNN traces to a while loop over TensorLists, which the
+    # TFLite converter cannot lower with a dynamic batch ("Lowering tensor list
+    # ops is failed"); unrolled, it is plain matmuls per time step.
+    return (isinstance(layer, (keras.layers.LSTM, keras.layers.GRU, keras.layers.SimpleRNN))
+            and not layer.unroll)
 
-    Only `UpSampling2D(interpolation="nearest")` is replaced (by an equivalent
-    resize); the clone shares every other layer, hence every weight, with
-    `network`. Non-functional networks are returned unchanged.
+
+def _needs_rewrite(layer):
+    return _is_nearest_upsampling(layer) or _is_rolled_rnn(layer)
+
+
+def _unrolled(layer):
+    clone = type(layer).from_config({**layer.get_config(), "unroll": True})
+    inputs = layer.input
+    clone.build((inputs[0] if isinstance(inputs, (list, tuple)) else inputs).shape)
+    clone.set_weights(layer.get_weights())  # a copy: the export is a snapshot anyway
+    return clone
+
+
+def export_friendly(network):
+    """Return `network`, or a clone with converter-hostile layers replaced.
+
+    `UpSampling2D(interpolation="nearest")` becomes an equivalent resize, and
+    rolled LSTM/GRU/SimpleRNN layers their unrolled twin (weights copied). The
+    clone shares every other layer, hence weight, with `network`.
+    Non-functional networks are returned unchanged.
     """
     if not any(_needs_rewrite(layer) for layer in network._flatten_layers()):
         return network
     if not isinstance(network, keras.Model):
         return network
 
+    copied = set()
+
     def clone(layer):
-        if _needs_rewrite(layer):
+        if _is_nearest_upsampling(layer):
             return _NearestUpsample(layer.size, layer.data_format, name=layer.name)
+        if _is_rolled_rnn(layer):
+            twin = _unrolled(layer)
+            copied.update(id(v) for v in twin.weights)
+            return twin
         if isinstance(layer, keras.Model) and layer is not network:
             return export_friendly(layer)
         return layer
@@ -64,7 +91,7 @@ def export_friendly(network):
         return network
     # A subclassed network would be cloned with fresh weights: keep the
     # clone only if it shares every weight with the original.
-    original = {id(v) for v in network.weights}
+    original = {id(v) for v in network.weights} | copied
     if any(id(v) not in original for v in clone_.weights):
         return network
     return clone_

@@ -341,5 +341,12 @@ def test_code_inputs_drawn_from_their_distributions():
     assert batch["latent"][:, :2].std() > 0.8  # the normal part
     assert (batch["code"].sum(axis=1) == 1).all() and set(batch["code"].argmax(1)) == set(range(5))
     assert batch["labels"].dtype == np.int32 and set(batch["labels"]) == {0, 1, 2}
-    with pytest.raises(ValueError, match="unknown distribution type 'gamma'"):
-        inputs.sample({"type": "gamma"}, 2, (3,), rng)
+    gumbel = inputs.sample({"type": "one_hot_categorical", "num_variables": 3, "num_categories": 4},
+                           50, (12,), rng)
+    assert (gumbel.reshape(50, 3, 4).sum(-1) == 1).all()
+    info = inputs.sample({"type": "infogan", "noise_dim": 2, "categorical_dims": [3],
+                          "continuous_dim": 2}, 50, (7,), rng)
+    assert (info[:, 2:5].sum(1) == 1).all() and np.abs(info[:, 5:]).max() <= 1
+    # No sampler (a codebook, an unknown type): N(0, 1) stands in, flagged.
+    assert inputs.is_stand_in({"type": "vq_codebook"}) and not inputs.is_stand_in({"type": "uniform"})
+    assert inputs.sample({"type": "vq_codebook"}, 2000, (3,), rng).std() == pytest.approx(1, abs=0.05)
