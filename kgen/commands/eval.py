@@ -21,14 +21,21 @@ def add_arguments(p):
 
 def run(args):
     import json
+    import sys
 
+    from kgen.features import InceptionWeightsMissing
     from kgen.report import build_report
 
     extractor = None if args.extractor in ("none", "") else args.extractor
     options = {"weights": args.inception_weights} if args.inception_weights else None
-    report = build_report(args.run_dir, out_dir=args.out, n_samples=args.n_samples,
-                          extractor=extractor, max_real=args.max_real, tsne=not args.no_tsne,
-                          iwae_samples=args.iwae_samples, seed=args.seed, extractor_options=options)
+    try:
+        report = build_report(args.run_dir, out_dir=args.out, n_samples=args.n_samples,
+                              extractor=extractor, max_real=args.max_real, tsne=not args.no_tsne,
+                              iwae_samples=args.iwae_samples, seed=args.seed,
+                              extractor_options=options)
+    except InceptionWeightsMissing as err:
+        print(f"kgen eval: {err}", file=sys.stderr)
+        return 2
     out = args.out or args.run_dir
     print(json.dumps(report["metrics"], indent=1))
     print(f"kgen: wrote {out}/report.json and {out}/report.html ({report['seconds']} s)")

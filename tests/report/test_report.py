@@ -118,3 +118,13 @@ def test_report_renders_in_headless_chromium_with_its_images(vae_run, tmp_path):
     # Not blank: text, tables and figures give many dark pixels and contrast.
     assert pixels.std() > 20
     assert (pixels < 128).mean() > 0.01
+
+
+def test_eval_with_inception_offline_exits_with_the_placement_message(gan_run, tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    assert cli.main(["eval", str(gan_run), "--extractor", "inception", "--out",
+                     str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5" in err
+    assert str(tmp_path / "keras_home" / "models") in err
