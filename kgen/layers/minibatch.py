@@ -22,15 +22,21 @@ class MinibatchDiscrimination(keras.layers.Layer):
     Args:
         num_kernels: B, the number of closeness features (100 in the paper).
         kernel_dim: C, the dimension of each projection (5 in the paper).
+        reduction: "sum" over the other examples (the paper) or "mean"
+            (divides by N - 1: features stay in [0, 1] whatever the batch
+            size, which keeps large batches from saturating the logit).
 
     Example:
         >>> h = MinibatchDiscrimination(num_kernels=8, kernel_dim=4)(h)  # (N, A) -> (N, A + 8)
     """
 
-    def __init__(self, num_kernels=100, kernel_dim=5, **kwargs):
+    def __init__(self, num_kernels=100, kernel_dim=5, reduction="sum", **kwargs):
         super().__init__(**kwargs)
+        if reduction not in ("sum", "mean"):
+            raise ValueError(f"expected reduction in ('sum', 'mean'). Received: reduction={reduction!r}")
         self.num_kernels = int(num_kernels)
         self.kernel_dim = int(kernel_dim)
+        self.reduction = reduction
 
     def build(self, input_shape):
         if len(input_shape) != 2:
@@ -48,6 +54,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
         l1 = ops.sum(ops.abs(m[:, None] - m[None, :]), axis=-1)  # (N, N, B)
         # exp(0) = 1 on the diagonal: subtract it to exclude j == i.
         closeness = ops.sum(ops.exp(-l1), axis=1) - 1.0
+        if self.reduction == "mean":
+            n = ops.cast(ops.shape(m)[0], closeness.dtype)
+            closeness = closeness / ops.maximum(n - 1.0, 1.0)
         return ops.concatenate([inputs, ops.cast(closeness, inputs.dtype)], axis=-1)
 
     def compute_output_shape(self, input_shape):
@@ -55,7 +64,7 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_kernels": self.num_kernels,
-                "kernel_dim": self.kernel_dim}
+                "kernel_dim": self.kernel_dim, "reduction": self.reduction}
 
 
 @keras.saving.register_keras_serializable(package="kgen")

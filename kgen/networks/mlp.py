@@ -90,8 +90,9 @@ def build_mlp_discriminator(input_dim=2, hidden=(128, 128), activation="leaky_re
         conditioning: "concat" (one-hot label concatenated to the input,
             Mirza & Osindero) or "projection" (Miyato & Koyama).
         spectral_norm: wrap every Dense in `SpectralNormalization`.
-        minibatch_discrimination: `(num_kernels, kernel_dim)` to append
-            minibatch features before the logit, or None.
+        minibatch_discrimination: `(num_kernels, kernel_dim)` or
+            `(num_kernels, kernel_dim, reduction)` to append minibatch
+            features before the logit, or None.
         minibatch_stddev: append the minibatch-stddev feature before the logit.
         instance_noise: stddev of an `InstanceNoise` input layer (0: none).
         dropout: dropout after each hidden layer.

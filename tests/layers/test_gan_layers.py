@@ -70,6 +70,8 @@ def test_minibatch_discrimination_closed_form():
     np.testing.assert_allclose(out[:, :5], same)
     far = np.eye(4, 5, dtype=np.float32) * 1e4
     np.testing.assert_allclose(layer(far).numpy()[:, 5:], 0.0, atol=1e-6)
+    mean = MinibatchDiscrimination(num_kernels=3, kernel_dim=2, reduction="mean")
+    np.testing.assert_allclose(mean(same).numpy()[:, 5:], 1.0, rtol=1e-6)  # (N - 1) / (N - 1)
 
 
 def test_minibatch_stddev_closed_form():
