@@ -45,6 +45,8 @@ def minimax_discriminator_loss(
     label_smoothing=0.0,
     real_weights=1.0,
     generated_weights=1.0,
+    label_noise=0.0,
+    seed=None,
 ):
     """Original GAN discriminator loss (Goodfellow et al., 2014), with one-sided label smoothing.
 
@@ -60,6 +62,9 @@ def minimax_discriminator_loss(
             TF-GAN's default is 0.25, kgen's is 0 and the trainers expose it).
         real_weights: scalar or per-example weights of the real term.
         generated_weights: scalar or per-example weights of the fake term.
+        label_noise: probability of flipping each target before smoothing
+            (see `noisy_minimax_discriminator_loss`; 0 = none).
+        seed: int or `keras.random.SeedGenerator` of the flips.
 
     Returns:
         Scalar loss.
@@ -68,6 +73,10 @@ def minimax_discriminator_loss(
         >>> float(minimax_discriminator_loss([[0.0]], [[0.0]]))  # 2*log(2)
         1.386...
     """
+    if label_noise:
+        return noisy_minimax_discriminator_loss(
+            discriminator_real_outputs, discriminator_gen_outputs, label_smoothing, label_noise,
+            real_weights, generated_weights, seed)
     real = _as_float(discriminator_real_outputs)
     fake = _as_float(discriminator_gen_outputs)
     real_loss = _sigmoid_xent(real, 1.0 - label_smoothing)

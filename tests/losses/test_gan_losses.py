@@ -44,6 +44,8 @@ def test_label_noise_flips_targets_at_the_given_rate():
     noisy = float(losses.noisy_minimax_discriminator_loss(real, fake, label_noise=0.2, seed=1))
     # A flipped target costs ~10 nats; both terms flip with probability 0.2.
     assert noisy == pytest.approx(2 * 0.2 * 10.0, rel=0.05)
+    via_minimax = float(losses.minimax_discriminator_loss(real, fake, label_noise=0.2, seed=1))
+    assert via_minimax == pytest.approx(noisy, rel=1e-6)
     with pytest.raises(ValueError, match="label_noise"):
         losses.noisy_minimax_discriminator_loss(real, fake, label_noise=0.6)
 
