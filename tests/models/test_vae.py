@@ -220,3 +220,35 @@ def test_mirrored_step_equals_single_device_step():
     # Same global batch, same noise (per-replica slices of one draw), SGD:
     # only float summation order differs.
     assert err < 1e-5, line
+
+
+def test_latent_tools(vae, tmp_path):
+    from PIL import Image
+
+    from kgen.models import latent_tools as lt
+
+    x = _binary(2, seed=4)
+    row = lt.interpolate(vae, x[0], x[1], steps=5, path=tmp_path / "interp.png")
+    z = vae.encode(x).numpy()
+    np.testing.assert_allclose(row[[0, -1]], np.asarray(vae.decode_latent(z)), atol=1e-6)
+    np.testing.assert_allclose(row[2], np.asarray(vae.decode_latent(z.mean(0, keepdims=True)))[0], atol=1e-6)
+    trav = lt.traverse(vae, x[0], dim=[0, 2], values=[-1.0, 0.0, 1.0], path=tmp_path / "trav.png")
+    expected = np.repeat(z[:1], 3, 0)
+    expected[:, 2] = [-1.0, 0.0, 1.0]
+    np.testing.assert_allclose(trav[3:], np.asarray(vae.decode_latent(expected)), atol=1e-6)
+    grid = lt.manifold_grid(vae, n=4, path=tmp_path / "grid.png")
+    assert grid.shape == (16, *SHAPE)
+    for name in ("interp", "trav", "grid"):
+        assert Image.open(tmp_path / f"{name}.png").size[0] > 8
+    with pytest.raises(ValueError, match="dim"):
+        lt.traverse(vae, dim=7)
+
+
+def test_int8_export_of_resize_conv_decoder(tmp_path):
+    from kgen import export
+
+    model = build_vae((16, 16, 1), tiny=True, arch="conv", upsample="resize", seed=0)
+    report = export.check_parity(model, tmp_path / "bundle", variants=("float32", "int8"), n=4)
+    decode = report["endpoints"]["decode"]["variants"]
+    assert decode["float32"]["max_abs_error"] < 1e-4
+    assert "int8" in decode
