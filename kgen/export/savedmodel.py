@@ -106,7 +106,9 @@ def call_endpoint(endpoint, network, inputs):
     if endpoint.call is not None:
         out = endpoint.call(network, *inputs)
     else:
-        out = network(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
+        # A functional model declared with a list of inputs wants a list, even of one.
+        as_list = len(inputs) > 1 or isinstance(getattr(network, "_inputs_struct", None), (list, tuple))
+        out = network(list(inputs) if as_list else inputs[0], training=False)
     names = [spec.name for spec in endpoint.outputs]
     if isinstance(out, dict):
         if set(names) <= set(out):
