@@ -5,7 +5,6 @@ https://www.cs.toronto.edu/~larocheh/publications/icml-2008-denoising-autoencode
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from kgen.models.autoencoder import Autoencoder, _compile, dense_pair
