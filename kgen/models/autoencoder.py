@@ -226,13 +226,14 @@ def dense_pair(input_shape, code_dim, hidden_units, activation="relu",
 
 @register_builder("autoencoder", scale="sigmoid")
 def build_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, hidden_units=None,
-                      reconstruction_loss="mse", learning_rate=1e-3, seed=None, **compile_kwargs):
+                      reconstruction_loss="mse", learning_rate=1e-3, seed=None, latent_dim=None,
+                      **compile_kwargs):
     """Dense undercomplete autoencoder on [0, 1] images (sigmoid output).
 
     Returns:
         A compiled `Autoencoder`.
     """
-    code_dim = code_dim or (4 if tiny else 32)
+    code_dim = code_dim or latent_dim or (4 if tiny else 32)  # latent_dim: the CLI's name
     hidden_units = tuple(hidden_units or ((16,) if tiny else (256,)))
     enc, dec = dense_pair(input_shape, code_dim, hidden_units)
     return _compile(Autoencoder(enc, dec, reconstruction_loss, seed=seed), learning_rate,
@@ -242,7 +243,7 @@ def build_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, 
 @register_builder("conv_autoencoder", scale="sigmoid")
 def build_conv_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, filters=None,
                            upsample="transpose", reconstruction_loss="bce", learning_rate=1e-3,
-                           seed=None, **compile_kwargs):
+                           seed=None, latent_dim=None, **compile_kwargs):
     """Convolutional autoencoder: strided-conv encoder, transposed- or resize-conv decoder.
 
     Returns:
@@ -250,7 +251,7 @@ def build_conv_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=N
     """
     from kgen.networks.autoencoders import build_conv_decoder, build_conv_encoder
 
-    code_dim = code_dim or (4 if tiny else 32)
+    code_dim = code_dim or latent_dim or (4 if tiny else 32)
     filters = tuple(filters or ((4, 8) if tiny else (32, 64)))
     enc = build_conv_encoder(input_shape, code_dim, filters)
     dec = build_conv_decoder(code_dim, input_shape, tuple(reversed(filters)), upsample=upsample,

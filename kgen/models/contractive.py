@@ -57,13 +57,13 @@ class ContractiveAutoencoder(Autoencoder):
 @register_builder("contractive_autoencoder", scale="sigmoid")
 def build_contractive_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None,
                                   hidden_units=None, weight=0.1, reconstruction_loss="mse",
-                                  learning_rate=1e-3, seed=None, **compile_kwargs):
+                                  learning_rate=1e-3, seed=None, latent_dim=None, **compile_kwargs):
     """Contractive autoencoder with a sigmoid code (as in Rifai et al.).
 
     Returns:
         A compiled `ContractiveAutoencoder`.
     """
-    code_dim = code_dim or (4 if tiny else 32)
+    code_dim = code_dim or latent_dim or (4 if tiny else 32)
     hidden_units = tuple(hidden_units if hidden_units is not None else (() if tiny else (256,)))
     enc, dec = dense_pair(input_shape, code_dim, hidden_units, code_activation="sigmoid")
     model = ContractiveAutoencoder(enc, dec, reconstruction_loss, weight, seed=seed)

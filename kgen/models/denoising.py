@@ -187,13 +187,13 @@ class DenoisingAutoencoder(Autoencoder):
 def build_denoising_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None,
                                 hidden_units=None, corruption="masking", corruption_kwargs=None,
                                 reconstruction_loss="bce", learning_rate=1e-3, seed=None,
-                                **compile_kwargs):
+                                latent_dim=None, **compile_kwargs):
     """Denoising autoencoder (masking noise, rate 0.25, and cross-entropy as in Vincent et al.).
 
     Returns:
         A compiled `DenoisingAutoencoder`.
     """
-    code_dim = code_dim or (4 if tiny else 64)
+    code_dim = code_dim or latent_dim or (4 if tiny else 64)
     hidden_units = tuple(hidden_units if hidden_units is not None else (() if tiny else (256,)))
     enc, dec = dense_pair(input_shape, code_dim, hidden_units, code_activation="sigmoid")
     model = DenoisingAutoencoder(enc, dec, reconstruction_loss, corruption, corruption_kwargs,

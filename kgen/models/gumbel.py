@@ -235,7 +235,7 @@ class GumbelSoftmaxVAE(GenerativeModel):
 @register_builder("gumbel_vae", scale="sigmoid")
 def build_gumbel_vae(input_shape, num_classes=None, tiny=False, num_variables=None,
                      num_categories=None, hidden_units=None, temperature=1.0, min_temperature=0.5,
-                     anneal_rate=3e-5, learning_rate=1e-3, seed=None, **compile_kwargs):
+                     anneal_rate=3e-5, learning_rate=1e-3, seed=None, latent_dim=None, **compile_kwargs):
     """Jang et al.'s categorical VAE: 30 x 10-way latents, 512-256 ReLU MLPs, Bernoulli.
 
     Returns:
@@ -243,8 +243,11 @@ def build_gumbel_vae(input_shape, num_classes=None, tiny=False, num_variables=No
     """
     from kgen.networks.autoencoders import build_dense_decoder, build_dense_encoder
 
-    v = num_variables or (2 if tiny else 30)
     k = num_categories or (3 if tiny else 10)
+    if latent_dim and int(latent_dim) % k:
+        raise ValueError(f"latent_dim={latent_dim} must be num_variables * num_categories "
+                         f"(a multiple of {k}); or pass num_variables= and num_categories=.")
+    v = num_variables or (int(latent_dim) // k if latent_dim else (2 if tiny else 30))
     hidden = tuple(hidden_units or ((16,) if tiny else (512, 256)))
     enc = build_dense_encoder(input_shape, v * k, hidden, "relu")
     dec = build_dense_decoder(v * k, input_shape, tuple(reversed(hidden)), "relu")

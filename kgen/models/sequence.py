@@ -106,13 +106,14 @@ class SequenceAutoencoder(Autoencoder):
 
 @register_builder("sequence_autoencoder", data="sequences", scale="tanh")
 def build_sequence_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, units=None,
-                               mask_value=0.0, learning_rate=1e-3, seed=None, **compile_kwargs):
+                               mask_value=0.0, learning_rate=1e-3, seed=None, latent_dim=None,
+                               **compile_kwargs):
     """LSTM sequence autoencoder for `(T, F)` zero-padded sequences.
 
     Returns:
         A compiled `SequenceAutoencoder`.
     """
-    code_dim = code_dim or (4 if tiny else 32)
+    code_dim = code_dim or latent_dim or (4 if tiny else 32)
     units = units or (8 if tiny else 64)
     enc, dec = build_sequence_networks(input_shape, code_dim, units, mask_value)
     model = SequenceAutoencoder(enc, dec, mask_value, seed=seed)

@@ -87,13 +87,13 @@ class SparseAutoencoder(Autoencoder):
 def build_sparse_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None,
                              hidden_units=None, penalty="kl", weight=3.0, rho=0.05,
                              reconstruction_loss="mse", learning_rate=1e-3, seed=None,
-                             **compile_kwargs):
+                             latent_dim=None, **compile_kwargs):
     """Sparse autoencoder with a sigmoid code (Ng's KL penalty, rho=0.05, by default).
 
     Returns:
         A compiled `SparseAutoencoder`.
     """
-    code_dim = code_dim or (8 if tiny else 64)
+    code_dim = code_dim or latent_dim or (8 if tiny else 64)
     hidden_units = tuple(hidden_units if hidden_units is not None else (() if tiny else (256,)))
     code_act = "sigmoid" if penalty == "kl" else "relu"
     enc, dec = dense_pair(input_shape, code_dim, hidden_units, code_activation=code_act)

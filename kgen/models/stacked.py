@@ -114,13 +114,15 @@ class _LevelLoss(keras.losses.Loss):
 @register_builder("stacked_autoencoder", scale="sigmoid")
 def build_stacked_autoencoder(input_shape, num_classes=None, tiny=False, layer_sizes=None,
                               activation="sigmoid", reconstruction_loss="bce", learning_rate=1e-3,
-                              seed=None, **compile_kwargs):
+                              seed=None, latent_dim=None, **compile_kwargs):
     """Stacked autoencoder (Hinton & Salakhutdinov-style sizes, scaled to the input).
 
     Returns:
         A compiled `StackedAutoencoder` (call `pretrain` before `fit`).
     """
     sizes = tuple(layer_sizes or ((16, 4) if tiny else (256, 128, 32)))
+    if latent_dim:  # the CLI's name for the code size: the last layer
+        sizes = sizes[:-1] + (int(latent_dim),)
     enc, dec = build_stacked_networks(input_shape, sizes, activation)
     model = StackedAutoencoder(enc, dec, reconstruction_loss, seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), **compile_kwargs)

@@ -267,7 +267,7 @@ class VQVAE(GenerativeModel):
 @register_builder("vqvae", scale="sigmoid")
 def build_vqvae(input_shape, num_classes=None, tiny=False, num_embeddings=None, embedding_dim=None,
                 filters=None, commitment_cost=0.25, ema=False, upsample="transpose",
-                learning_rate=2e-4, seed=None, **compile_kwargs):
+                learning_rate=2e-4, seed=None, latent_dim=None, **compile_kwargs):
     """VQ-VAE with a strided-conv encoder and a transposed/resize-conv decoder (sigmoid output).
 
     Returns:
@@ -275,6 +275,9 @@ def build_vqvae(input_shape, num_classes=None, tiny=False, num_embeddings=None, 
     """
     from kgen.networks.autoencoders import build_conv_feature_decoder, build_conv_feature_encoder
 
+    if latent_dim:
+        raise ValueError("a VQ-VAE's latent size is set by embedding_dim and the encoder's "
+                         f"downsampling, not latent_dim={latent_dim}; pass embedding_dim=.")
     k = num_embeddings or (8 if tiny else 64)
     d = embedding_dim or (2 if tiny else 16)
     filters = tuple(filters or ((4, 8) if tiny else (32, 64)))
