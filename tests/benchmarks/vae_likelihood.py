@@ -8,7 +8,8 @@ importance samples. The paper trains on 60,000 images (10x more) for 3,280
 passes with an annealed learning rate; our budget is much smaller (printed).
 
 Usage:
-    python tests/benchmarks/vae_likelihood.py            # full (< 30 min on 2 CPU cores)
+    python tests/benchmarks/vae_likelihood.py            # full: ~17 min on 2 free CPU cores
+                                                         # (35 min measured on a shared, load-8 machine)
     python tests/benchmarks/vae_likelihood.py --quick    # CI-sized check (~1 min)
 """
 
