@@ -147,9 +147,13 @@ def main(argv=None):
         modes = np.array([c.modes_captured for c in covs], float)
         hq = np.array([100 * c.high_quality_fraction for c in covs])
         kl = np.array([c.reverse_kl for c in covs])
+        finite = kl[np.isfinite(kl)]
+        kl_text = f"{finite.mean():.3f}" if len(finite) else "inf"
+        if len(finite) < len(kl):
+            kl_text += f" ({len(kl) - len(finite)} seed(s) with no HQ sample: inf)"
         anchor = ANCHORS.get((mix_name, kind), "")
         print(f"| {mix_name} | {kind} | {modes.mean():.1f} ± {modes.std():.1f} / {covs[0].num_modes} | "
-              f"{hq.mean():.1f} ± {hq.std():.1f} | {kl.mean():.3f} | {anchor} |")
+              f"{hq.mean():.1f} ± {hq.std():.1f} | {kl_text} | {anchor} |")
     for (mix_name, kind), anchor in ANCHORS.items():
         if kind.startswith("pacgan") and mix_name in args.mixtures:
             print(f"| {mix_name} | {kind} (published only) | | | | {anchor} |")
