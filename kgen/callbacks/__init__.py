@@ -1,5 +1,13 @@
 """Keras callbacks for generative models."""
 
 from kgen.callbacks.samples import JsonHistory, SampleGrid
+from kgen.callbacks.tricks import (
+    ExperienceReplay,
+    FakeReplayPool,
+    GeneratorEMA,
+    HistoricalAveraging,
+    InstanceNoiseSchedule,
+)
 
-__all__ = ["JsonHistory", "SampleGrid"]
+__all__ = ["JsonHistory", "SampleGrid", "ExperienceReplay", "FakeReplayPool", "GeneratorEMA",
+           "HistoricalAveraging", "InstanceNoiseSchedule"]
