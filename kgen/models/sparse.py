@@ -7,6 +7,7 @@ import keras
 from keras import ops
 
 from kgen.models.autoencoder import Autoencoder, _compile, dense_pair
+from kgen.models.replica_ops import cross_replica_mean
 from kgen.zoo import register_builder
 
 _PENALTIES = ("kl", "l1")
@@ -70,7 +71,9 @@ class SparseAutoencoder(Autoencoder):
 
     def compute_penalty(self, x, x_input, code, x_hat):
         code = ops.cast(code, "float32")
-        rho_hat = ops.mean(code, axis=0)
+        # rho_hat is the GLOBAL batch's mean activation: KL(rho || rho_hat) is
+        # not linear in it, so averaging per-replica penalties would differ.
+        rho_hat = cross_replica_mean(ops.mean(code, axis=0))
         if self.penalty == "kl":
             value = kl_sparsity(rho_hat, self.rho)
         else:

@@ -129,6 +129,10 @@ class VAE(GenerativeModel):
         self.observation_scale = float(observation_scale)
         self.posterior_params = GaussianPosteriorParams(self.latent_dim, posterior_scale,
                                                         scale_floor, name="posterior_params")
+        # Built now (it has no weights): under a distribution strategy Keras
+        # otherwise builds the model by calling it on images alone, which a
+        # conditional VAE cannot take.
+        self.posterior_params.build((None, 2 * self.latent_dim))
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
@@ -219,13 +223,13 @@ class VAE(GenerativeModel):
         loc, scale = q.distribution.loc, q.distribution.scale
         z = loc[None] + scale[None] * eps  # (k, N, d)
         flat_z = tf.reshape(z, (-1, self.latent_dim))
-        flat_x = tf.reshape(tf.tile(x[None], [k] + [1] * (len(x.shape))),
-                            (-1, *x.shape[1:]))
         flat_labels = None
         if self.num_classes:
             flat_labels = tf.reshape(tf.tile(labels[None], [k, 1]), (-1,))
         params = self.decoder(self._dec_inputs(flat_z, flat_labels), training=training)
-        log_px_z = tf.reshape(self.observation_log_prob(params, flat_x), (k, n))
+        # (k*N, ...) -> (k, N, ...): x broadcasts over the k samples (no k-fold copy of x).
+        params = tf.reshape(params, [k, -1, *params.shape[1:]])
+        log_px_z = self.observation_log_prob(params, x)
         normal = tfd.Independent(tfd.Normal(loc, scale), reinterpreted_batch_ndims=1)
         return log_px_z + self.prior().log_prob(z) - normal.log_prob(z)
 

@@ -9,6 +9,7 @@ from keras import layers, ops
 
 from kgen import distribute
 from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
+from kgen.models.replica_ops import cross_replica_mean, cross_replica_sum
 from kgen.zoo import register_builder
 
 
@@ -78,8 +79,10 @@ class VectorQuantizer(keras.layers.Layer):
         """One EMA step of cluster sizes, sums and the codebook from this batch's assignments."""
         flat = tf.reshape(tf.cast(z_e, tf.float32), (-1, self.embedding_dim))
         onehot = tf.one_hot(tf.reshape(indices, (-1,)), self.num_embeddings)
-        counts = tf.reduce_sum(onehot, axis=0)
-        sums = tf.matmul(onehot, flat, transpose_a=True)
+        # Statistics of the global batch, so every replica assigns the same
+        # values (and a step on N replicas equals one on a single device).
+        counts = cross_replica_sum(tf.reduce_sum(onehot, axis=0))
+        sums = cross_replica_sum(tf.matmul(onehot, flat, transpose_a=True))
         d = self.decay
         size = self.cluster_size * d + (1.0 - d) * counts
         embed_sum = self.embed_sum * d + (1.0 - d) * sums
@@ -165,7 +168,8 @@ class VQVAE(GenerativeModel):
         z_st = self.quantizer.straight_through(z_e, z_q)
         x_hat = self.decoder(tf.reshape(z_st, (-1, self.latent_dim)), training=training)
         rec = tf.reduce_mean(tf.square(x - tf.cast(x_hat, tf.float32)))
-        usage = tf.reduce_mean(tf.one_hot(tf.reshape(idx, (-1,)), self.quantizer.num_embeddings), 0)
+        usage = cross_replica_mean(
+            tf.reduce_mean(tf.one_hot(tf.reshape(idx, (-1,)), self.quantizer.num_embeddings), 0))
         perplexity = tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10)))
         extra = {"reconstruction_loss": rec, "vq_loss": vq, "perplexity": perplexity}
         return rec + vq, extra, (z_e, idx)

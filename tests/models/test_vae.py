@@ -85,6 +85,25 @@ def test_bernoulli_log_prob_is_negative_cross_entropy():
                                rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["bernoulli", "gaussian", "gaussian_learned", "logistic"])
+def test_log_prob_broadcasts_leading_sample_axes(name):
+    # log_weights decodes (k*N) latents and scores them against x (N, ...)
+    # without tiling x: each of the k slices must equal the per-sample value.
+    rng = np.random.default_rng(2)
+    k, n = 3, 2
+    c = likelihoods.param_channels(name, 1)
+    params = rng.normal(size=(k, n, 4, 4, c)).astype("float32")
+    x = (rng.random((n, 4, 4, 1)) > 0.5).astype("float32")
+    together = likelihoods.log_prob(name, params, x).numpy()
+    assert together.shape == (k, n)
+    for i in range(k):
+        np.testing.assert_allclose(together[i], likelihoods.log_prob(name, params[i], x).numpy(),
+                                   rtol=1e-6)
+    if name == "bernoulli":  # the written-out formula is tfd.Bernoulli's log_prob
+        ref = tfd.Independent(tfd.Bernoulli(logits=params, dtype=tf.float32), 3).log_prob(x)
+        np.testing.assert_allclose(together, ref.numpy(), rtol=1e-5)
+
+
 def test_gaussian_likelihoods_match_scipy():
     rng = np.random.default_rng(1)
     x = rng.random((2, 4, 4, 1)).astype("float32")
