@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgen import distribute
 from kgen.losses.penalties import historical_averaging_penalty
 
 __all__ = ["GeneratorEMA", "ExperienceReplay", "FakeReplayPool", "HistoricalAveraging",
@@ -96,43 +97,70 @@ class FakeReplayPool:
     (once the pool holds anything); then the current batch is written into
     the pool as a ring buffer. Shrivastava et al. (2017) use half the batch.
 
+    Under a multi-replica strategy every replica keeps its own pool of its
+    own fakes (sync-on-read variables: nothing crosses devices, so replay
+    adds no collective to the step), and draws with its own stateless seed.
+
     Args:
         sample_shape: shape of one fake (without batch axis).
-        pool_size: number of stored fakes.
+        pool_size: number of stored fakes (per replica).
         replay_fraction: fraction of each batch taken from the pool.
         conditional: also pool the fakes' labels.
         seed: seed of the draws.
+        strategy: the `tf.distribute` strategy the pool is used under
+            (default: the current one).
+
+    Example:
+        >>> pool = FakeReplayPool((2,), pool_size=512)
+        >>> mixed_fakes, _ = pool(fakes)
     """
 
-    def __init__(self, sample_shape, pool_size=1000, replay_fraction=0.5, conditional=False, seed=None):
+    def __init__(self, sample_shape, pool_size=1000, replay_fraction=0.5, conditional=False, seed=None,
+                 strategy=None):
         if not 0.0 <= float(replay_fraction) <= 1.0:
             raise ValueError(f"expected 0 <= replay_fraction <= 1. Received: {replay_fraction}")
+        if int(pool_size) < 1:
+            raise ValueError(f"expected pool_size >= 1. Received: {pool_size}")
         self.pool_size = int(pool_size)
         self.replay_fraction = float(replay_fraction)
-        self.seed = seed
-        self.pool = tf.Variable(tf.zeros((self.pool_size, *sample_shape)), trainable=False, name="replay_pool")
-        self.pool_labels = (tf.Variable(tf.zeros((self.pool_size,), tf.int32), trainable=False,
-                                        name="replay_labels") if conditional else None)
-        self.count = tf.Variable(0, dtype=tf.int64, trainable=False, name="replay_count")
-        self._rng = tf.random.Generator.from_seed(seed if seed is not None else 0)
+        self.seed = 0 if seed is None else int(seed)
+        strategy = strategy or tf.distribute.get_strategy()
+
+        def local(initial, name):
+            return tf.Variable(initial, trainable=False, name=name,
+                               synchronization=tf.VariableSynchronization.ON_READ,
+                               aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+
+        with strategy.scope():
+            self.pool = local(tf.zeros((self.pool_size, *sample_shape)), "replay_pool")
+            self.pool_labels = (local(tf.zeros((self.pool_size,), tf.int32), "replay_labels")
+                                if conditional else None)
+            self.count = local(tf.constant(0, tf.int64), "replay_count")
 
     def __call__(self, fake, labels=None):
         fake = tf.stop_gradient(fake)
         n = tf.shape(fake)[0]
         k = tf.cast(tf.round(self.replay_fraction * tf.cast(n, tf.float32)), tf.int32)
-        filled = tf.cast(tf.minimum(self.count, self.pool_size), tf.int32)
-        idx = self._rng.uniform((k,), 0, tf.maximum(filled, 1), dtype=tf.int32)
+        count = tf.convert_to_tensor(self.count)
+        filled = tf.cast(tf.minimum(count, self.pool_size), tf.int32)
+        draw_seed = tf.stack([tf.cast(self.seed, tf.int64) * 1_000_003 + tf.cast(distribute.replica_id(), tf.int64),
+                              count])
+        idx = tf.random.stateless_uniform((k,), draw_seed, 0, tf.maximum(filled, 1), dtype=tf.int32)
         use_pool = filled > 0
-        replayed = tf.where(use_pool, tf.gather(self.pool, idx), fake[n - k:])
+        pool = tf.convert_to_tensor(self.pool)
+        replayed = tf.where(use_pool, tf.gather(pool, idx), tf.cast(fake[n - k:], pool.dtype))
         mixed = tf.concat([fake[:n - k], tf.cast(replayed, fake.dtype)], axis=0)
-        slots = tf.cast((self.count + tf.range(tf.cast(n, tf.int64))) % self.pool_size, tf.int32)[:, None]
+        slots = tf.cast((count + tf.range(tf.cast(n, tf.int64))) % self.pool_size, tf.int32)[:, None]
         # Only the last pool_size fakes of an oversized batch are kept.
-        self.pool.scatter_nd_update(slots[-self.pool_size:], tf.cast(fake[-self.pool_size:], self.pool.dtype))
+        self.pool.assign(tf.tensor_scatter_nd_update(pool, slots[-self.pool_size:],
+                                                     tf.cast(fake[-self.pool_size:], pool.dtype)))
         out_labels = labels
         if labels is not None and self.pool_labels is not None:
-            pooled = tf.where(use_pool, tf.gather(self.pool_labels, idx), labels[n - k:])
+            pooled_labels = tf.convert_to_tensor(self.pool_labels)
+            pooled = tf.where(use_pool, tf.gather(pooled_labels, idx), tf.cast(labels[n - k:], tf.int32))
             out_labels = tf.concat([labels[:n - k], tf.cast(pooled, labels.dtype)], axis=0)
-            self.pool_labels.scatter_nd_update(slots[-self.pool_size:], tf.cast(labels[-self.pool_size:], tf.int32))
+            self.pool_labels.assign(tf.tensor_scatter_nd_update(
+                pooled_labels, slots[-self.pool_size:], tf.cast(labels[-self.pool_size:], tf.int32)))
         self.count.assign_add(tf.cast(n, tf.int64))
         return mixed, out_labels
 
@@ -144,7 +172,7 @@ class ExperienceReplay(keras.callbacks.Callback):
     the duration of `fit`: `replay_fraction` (half, by default) of every
     discriminator fake batch comes from the pool, so the discriminator keeps
     rejecting old modes the generator could otherwise cycle back to.
-    Default strategy only (the pool is a per-process buffer).
+    Under a multi-replica strategy each replica replays its own past fakes.
 
     Args:
         pool_size: number of past fakes kept.
@@ -163,12 +191,11 @@ class ExperienceReplay(keras.callbacks.Callback):
         self.pool = None
 
     def on_train_begin(self, logs=None):
-        if self.model.distribute_strategy.num_replicas_in_sync > 1:
-            raise ValueError("ExperienceReplay keeps one pool per process: use it without a multi-replica strategy.")
         if self.pool is None:
             shape = tuple(self.model.generator.output_shape[1:])
             self.pool = FakeReplayPool(shape, self.pool_size, self.replay_fraction,
-                                       conditional=bool(self.model.num_classes), seed=self.seed)
+                                       conditional=bool(self.model.num_classes), seed=self.seed,
+                                       strategy=self.model.distribute_strategy)
         self.model.__dict__["fake_replay"] = self.pool
         _retrace(self.model)
 

@@ -58,6 +58,18 @@ SCRIPT = textwrap.dedent("""
     out["unrolled_finite"] = bool(all(np.isfinite(v[-1]) for v in h.history.values()))
     out["unrolled_g_changed"] = bool(any(not np.allclose(np.asarray(v.value), a)
                                          for v, a in zip(un.generator.trainable_variables, g0)))
+    from kgen.callbacks.tricks import ExperienceReplay
+    from kgen.models import GAN
+    with strategy.scope():
+        rg = GAN(build_mlp_generator(4, 2, (8,)), build_mlp_discriminator(2, (8,)), 4, seed=0)
+        rg.compile()
+    replay = ExperienceReplay(pool_size=64, seed=0)
+    h = rg.fit(data(8), steps_per_epoch=3, epochs=1, verbose=0, callbacks=[replay])
+    out["replay_finite"] = bool(all(np.isfinite(v[-1]) for v in h.history.values()))
+    out["replay_counts"] = [int(c) for c in replay.pool.count.values]
+    pools = [np.asarray(p) for p in replay.pool.pool.values]
+    out["replay_pools_differ"] = bool(not np.allclose(pools[0][:12], pools[1][:12]))
+    out["replay_pools_filled"] = bool(all(np.abs(p[:12]).sum() > 0 and np.all(p[12:] == 0) for p in pools))
     print("RESULT" + json.dumps(out))
 """)
 
@@ -73,3 +85,6 @@ def test_gan_family_under_mirrored_strategy_on_two_cpus():
     assert out["wgan_max_abs_weight"] <= 0.01 + 1e-7 and out["wgan_finite"], out
     assert out["wgangp_finite"]
     assert out["unrolled_finite"] and out["unrolled_g_changed"]
+    # Experience replay: one pool per replica, each holding its own 3 steps x 4 local fakes.
+    assert out["replay_finite"] and out["replay_counts"] == [12, 12], out
+    assert out["replay_pools_filled"] and out["replay_pools_differ"], out
