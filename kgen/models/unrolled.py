@@ -9,6 +9,9 @@ from kgen.models.gan import GAN
 from kgen.zoo import register_builder
 
 
+_RULES = ("optimizer", "sgd", "adam")
+
+
 @keras.saving.register_keras_serializable(package="kgen")
 class UnrolledGAN(GAN):
     """GAN whose generator loss is taken against the discriminator unrolled `unroll_steps` steps ahead.
@@ -22,9 +25,12 @@ class UnrolledGAN(GAN):
     gradient flows back through every update, including how the fakes move
     each `grad_i` (nested tapes, second order). The real discriminator is
     updated from the first step only: its ordinary update, exactly as in a
-    plain GAN. Update rule inside the unroll: `"sgd"` (`lr * g`) or `"adam"`
-    (Adam started from zero moments with bias correction, whose first step
-    is ~`lr * sign(g)`), with `unroll_learning_rate` (default: the
+    plain GAN. Update rule inside the unroll: `"optimizer"` (default, as in
+    Metz et al.'s code: continue the discriminator's own Adam from its
+    current moments and step count, so the look-ahead is where D would
+    really go; plain SGD if D's optimizer is SGD), `"sgd"` (`lr * g`) or
+    `"adam"` (Adam from zero moments, whose first step is ~`lr * sign(g)`:
+    a noisier look-ahead), with `unroll_learning_rate` (default: the
     discriminator optimizer's learning rate). Batch-norm statistics are
     frozen during the unroll. Compute grows linearly with `k`
     (see `tests/benchmarks/mode_coverage.py`). Order in one `train_step`:
@@ -34,7 +40,7 @@ class UnrolledGAN(GAN):
     Args:
         generator, discriminator, latent_dim, num_classes, seed: as in `GAN`.
         unroll_steps: k (5 in the paper's 2-D experiments).
-        unroll_rule: "sgd" or "adam".
+        unroll_rule: "optimizer", "sgd" or "adam".
         unroll_learning_rate: step size in the unroll (None: D's rate).
         **kwargs: passed to `GAN`.
 
@@ -43,12 +49,12 @@ class UnrolledGAN(GAN):
     """
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=None, unroll_steps=5,
-                 unroll_rule="adam", unroll_learning_rate=None, **kwargs):
+                 unroll_rule="optimizer", unroll_learning_rate=None, **kwargs):
         super().__init__(generator, discriminator, latent_dim, num_classes=num_classes, **kwargs)
         if int(unroll_steps) < 0:
             raise ValueError(f"expected unroll_steps >= 0. Received: {unroll_steps}")
-        if unroll_rule not in ("sgd", "adam"):
-            raise ValueError(f"expected unroll_rule in ('sgd', 'adam'). Received: {unroll_rule!r}")
+        if unroll_rule not in _RULES:
+            raise ValueError(f"expected unroll_rule in {_RULES}. Received: {unroll_rule!r}")
         self.unroll_steps = int(unroll_steps)
         self.unroll_rule = unroll_rule
         self.unroll_learning_rate = None if unroll_learning_rate is None else float(unroll_learning_rate)
@@ -58,6 +64,25 @@ class UnrolledGAN(GAN):
             return self.unroll_learning_rate
         opt = getattr(self.d_optimizer, "inner_optimizer", self.d_optimizer)
         return ops.cast(opt.learning_rate, "float32")
+
+    def _unroll_state(self, theta):
+        """Return (rule, m, v, b1, b2, eps, steps_done) the unroll starts from."""
+        opt = getattr(self.d_optimizer, "inner_optimizer", self.d_optimizer)
+        zeros = [ops.zeros_like(t) for t in theta]
+        rule = self.unroll_rule
+        if rule == "optimizer":
+            if isinstance(opt, keras.optimizers.Adam) and not opt.amsgrad:
+                variables = self.discriminator.trainable_variables
+                m = [ops.cast(opt._momentums[opt._get_variable_index(v)], "float32") for v in variables]
+                s = [ops.cast(opt._velocities[opt._get_variable_index(v)], "float32") for v in variables]
+                done = ops.cast(opt.iterations, "float32")
+                return "adam", m, s, float(opt.beta_1), float(opt.beta_2), float(opt.epsilon), done
+            if isinstance(opt, keras.optimizers.SGD) and not opt.momentum:
+                return "sgd", zeros, zeros, 0.0, 0.0, 0.0, 0.0
+            raise ValueError("unroll_rule='optimizer' continues the discriminator optimizer's own update, "
+                             f"which is implemented for Adam and plain SGD. Received: {type(opt).__name__}. "
+                             "Use an Adam/SGD d_optimizer or unroll_rule='adam'/'sgd'.")
+        return rule, zeros, [ops.zeros_like(t) for t in theta], 0.9, 0.999, 1e-8, 0.0
 
     def _d_call(self, theta, non_trainable, x, labels):
         out, _ = self.discriminator.stateless_call(theta, non_trainable, self._d_inputs(x, labels),
@@ -69,9 +94,7 @@ class UnrolledGAN(GAN):
         theta = [ops.cast(v.value, "float32") for v in self.discriminator.trainable_variables]
         non_trainable = [v.value for v in self.discriminator.non_trainable_variables]
         lr = self._unroll_lr()
-        m = [ops.zeros_like(t) for t in theta]
-        s = [ops.zeros_like(t) for t in theta]
-        b1, b2, eps = 0.9, 0.999, 1e-8
+        rule, m, s, b1, b2, eps, done = self._unroll_state(theta)
         for i in range(self.unroll_steps):
             with tf.GradientTape() as inner:
                 inner.watch(theta)
@@ -80,13 +103,16 @@ class UnrolledGAN(GAN):
                 loss = self.compute_discriminator_loss(real, fake, real_out, fake_out, labels)
             grads = inner.gradient(loss, theta)
             grads = [ops.zeros_like(t) if g is None else g for t, g in zip(theta, grads)]
-            if self.unroll_rule == "sgd":
+            if rule == "sgd":
                 theta = [t - lr * g for t, g in zip(theta, grads)]
             else:
                 m = [b1 * mi + (1 - b1) * g for mi, g in zip(m, grads)]
                 s = [b2 * si + (1 - b2) * g * g for si, g in zip(s, grads)]
-                c1, c2 = 1 - b1 ** (i + 1), 1 - b2 ** (i + 1)
-                theta = [t - lr * (mi / c1) / (ops.sqrt(si / c2 + 1e-16) + eps)
+                step = done + (i + 1)
+                c1, c2 = 1 - ops.power(b1, step), 1 - ops.power(b2, step)
+                # Keras' Adam form: epsilon outside the bias-corrected root
+                # (1e-16 keeps the root's gradient finite at zero).
+                theta = [t - lr * (ops.sqrt(c2) / c1) * mi / (ops.sqrt(si + 1e-16) + eps)
                          for t, mi, si in zip(theta, m, s)]
         return theta, non_trainable
 

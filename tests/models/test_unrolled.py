@@ -37,6 +37,32 @@ def test_one_sgd_unroll_step_matches_a_manual_update_and_is_differentiable_in_th
     assert dfake is not None and float(tf.reduce_max(tf.abs(dfake))) > 0
 
 
+def test_optimizer_rule_continues_the_discriminators_adam_exactly():
+    keras.utils.set_random_seed(0)
+    gan = UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_steps=1, seed=0)
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-2, beta_1=0.5, beta_2=0.9))
+    rng = np.random.default_rng(3)
+    real = tf.constant(rng.normal(size=(8, 2)), tf.float32)
+    fake = tf.constant(rng.normal(size=(8, 2)), tf.float32)
+    for _ in range(3):  # non-zero moments and step count
+        gan.discriminator_step(real, None)
+    theta, _ = gan.unrolled_discriminator_weights(real, fake)
+    d = gan.discriminator
+    with tf.GradientTape() as tape:
+        loss = gan.compute_discriminator_loss(real, fake, d(real, training=True), d(fake, training=True))
+    gan.d_optimizer.apply_gradients(zip(tape.gradient(loss, d.trainable_variables), d.trainable_variables))
+    for t, v in zip(theta, d.trainable_variables):
+        np.testing.assert_allclose(t.numpy(), v.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_optimizer_rule_rejects_optimizers_it_cannot_continue():
+    gan = UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_steps=1, seed=0)
+    gan.compile(d_optimizer=keras.optimizers.RMSprop(1e-3))
+    real = tf.zeros((4, 2))
+    with pytest.raises(ValueError, match="RMSprop"):
+        gan.unrolled_discriminator_weights(real, real)
+
+
 def test_zero_learning_rate_unroll_equals_plain_generator_gradient():
     rng = np.random.default_rng(1)
     real = tf.constant(rng.normal(size=(8, 2)), tf.float32)
