@@ -1,4 +1,8 @@
-"""Latent-space tools: linear and spherical interpolation, vector arithmetic, PNG grids.
+"""Latent-space tools: interpolation, vector arithmetic, traversals, 2-D manifolds, PNG grids.
+
+For any kgen generative model (GAN latents) and for autoencoders/VAEs, whose
+inputs are first mapped to codes with `encode` (`interpolate_inputs`,
+`traverse`, `manifold_grid`).
 
 Radford et al. (2015) show walks and arithmetic in a GAN's latent space;
 White (2016) argues for spherical interpolation under a Gaussian prior
@@ -8,7 +12,8 @@ https://arxiv.org/abs/1609.04468
 
 import numpy as np
 
-__all__ = ["lerp", "slerp", "interpolate", "vector_arithmetic", "interpolation_grid", "save_interpolation_grid"]
+__all__ = ["lerp", "slerp", "interpolate", "vector_arithmetic", "interpolation_grid", "save_interpolation_grid",
+           "interpolate_inputs", "traverse", "manifold_grid"]
 
 
 def _pair(z0, z1):
@@ -123,3 +128,95 @@ def save_interpolation_grid(model, starts, ends, path, steps=8, method="slerp", 
 
     images = interpolation_grid(model, starts, ends, steps, method, labels)
     return save_grid(images, path, value_range=value_range, ncols=steps, scale=scale)
+
+
+# -- autoencoders and VAEs: walks between and around encoded inputs ------------------
+
+def _decode(model, zs, labels):
+    lab = None
+    if getattr(model, "num_classes", None):
+        lab = np.full((len(zs),), 0 if labels is None else int(labels), np.int32)
+    zs = np.asarray(zs, np.float32)
+    return np.asarray(model.decode_latent(zs, lab) if lab is not None else model.decode_latent(zs))
+
+
+def _write(images, path, value_range, ncols):
+    if path:
+        from kgen.images import save_grid
+
+        save_grid(images, path, value_range, ncols=ncols)
+    return images
+
+
+def interpolate_inputs(model, x1, x2, steps=8, method="linear", labels=None, path=None,
+                       value_range=(0.0, 1.0)):
+    """Decode the path between the codes of two inputs (`model.encode`; a VAE's posterior means).
+
+    Args:
+        model: a kgen AE/VAE with `encode` and `decode_latent`.
+        x1, x2: two inputs (without batch axis).
+        steps: number of points, ends included.
+        method: "linear" or "slerp" (see `interpolate`).
+        labels: a single class id for conditional models.
+        path: write the row of images as a PNG.
+        value_range: image range for the PNG.
+
+    Returns:
+        numpy images `(steps, ...)`.
+
+    Example:
+        >>> imgs = interpolate_inputs(vae, x_test[0], x_test[1], steps=10, path="interp.png")
+    """
+    z = np.asarray(model.encode(np.stack([x1, x2]).astype(np.float32)))
+    return _write(_decode(model, interpolate(z[0], z[1], steps, method), labels), path, value_range,
+                  steps)
+
+
+def traverse(model, x=None, dim=0, values=None, labels=None, path=None, value_range=(0.0, 1.0)):
+    """Vary one latent dimension, the others fixed (at x's code, or 0).
+
+    Args:
+        model: a kgen AE/VAE.
+        x: an input whose code is the base point (None: the zero latent).
+        dim: the dimension to vary, or a list of dimensions (one row each).
+        values: the values taken (default: -3..3, 9 points).
+
+    Returns:
+        numpy images `(rows * len(values), ...)`.
+
+    Example:
+        >>> traverse(beta_vae, x_test[0], dim=list(range(10)), path="traversal.png")
+    """
+    values = np.linspace(-3, 3, 9, dtype=np.float32) if values is None else np.asarray(values, np.float32)
+    dims = [dim] if np.isscalar(dim) else list(dim)
+    for d in dims:
+        if not 0 <= int(d) < model.latent_dim:
+            raise ValueError(f"expected dim in [0, {model.latent_dim}). Received: dim={d}")
+    base = (np.zeros(model.latent_dim, np.float32) if x is None
+            else np.asarray(model.encode(np.asarray(x, np.float32)[None]))[0])
+    zs = np.repeat(base[None], len(dims) * len(values), axis=0)
+    for r, d in enumerate(dims):
+        zs[r * len(values):(r + 1) * len(values), int(d)] = values
+    return _write(_decode(model, zs, labels), path, value_range, len(values))
+
+
+def manifold_grid(model, n=15, dims=(0, 1), limit=0.95, labels=None, path=None,
+                  value_range=(0.0, 1.0)):
+    """Decode an n x n grid of latents spanning two dimensions (Kingma & Welling, Fig. 4).
+
+    Grid points are normal quantiles in (1-limit)..limit so that equal areas
+    have equal prior mass; other dimensions are 0.
+
+    Returns:
+        numpy images `(n*n, ...)` row-major (first dim varies along columns).
+
+    Example:
+        >>> manifold_grid(vae2d, n=20, path="manifold.png")
+    """
+    from scipy import stats
+
+    q = stats.norm.ppf(np.linspace(1.0 - limit, limit, n)).astype(np.float32)
+    zs = np.zeros((n * n, model.latent_dim), np.float32)
+    zs[:, dims[0]] = np.tile(q, n)
+    zs[:, dims[1]] = np.repeat(q[::-1], n)
+    return _write(_decode(model, zs, labels), path, value_range, n)

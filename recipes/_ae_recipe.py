@@ -61,7 +61,7 @@ def outputs(model, arrays, run_dir, latent_tools=True, traverse_dims=None):
     import numpy as np
 
     from kgen.images import save_grid
-    from kgen.models import latent_tools as lt
+    from kgen import latent as lt
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -72,7 +72,7 @@ def outputs(model, arrays, run_dir, latent_tools=True, traverse_dims=None):
                                            (0.0, 1.0), ncols=8, scale=4)
     if latent_tools:
         written["interpolation"] = run_dir / "interpolation.png"
-        lt.interpolate(model, x[0], x[1], steps=8, path=written["interpolation"])
+        lt.interpolate_inputs(model, x[0], x[1], steps=8, path=written["interpolation"])
         dims = traverse_dims if traverse_dims is not None else list(range(min(model.latent_dim, 8)))
         written["traversal"] = run_dir / "traversal.png"
         lt.traverse(model, x[0], dim=dims, path=written["traversal"])

@@ -2,11 +2,10 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
-from kgen import distribute
 from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
+from kgen.models.scaffold import EncoderDecoderConfig, SingleLossSteps
 from kgen.zoo import register_builder
 
 _RECONSTRUCTION = ("mse", "bce")
@@ -40,7 +39,7 @@ def reconstruction_error(x, x_hat, loss="mse"):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class Autoencoder(GenerativeModel):
+class Autoencoder(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
     """Deterministic autoencoder `x -> code -> x_hat` trained on reconstruction error.
 
     Losses are per-example sums over pixels, averaged over the batch.
@@ -136,29 +135,10 @@ class Autoencoder(GenerativeModel):
         penalty, extra = self.compute_penalty(x, x_input, code, x_hat)
         return rec + penalty, rec, extra
 
-    # -- how it runs ------------------------------------------------------------
-    def train_step(self, data):
-        x, _ = self._unpack(data)
-        with tf.GradientTape() as tape:
-            loss, rec, extra = self.compute_losses(x, training=True)
-            scaled = self.optimizer.scale_loss(distribute.scale_loss(loss))
-        variables = self.trainable_variables
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
-        return self._update_metrics(loss, rec, extra)
-
-    def test_step(self, data):
-        x, _ = self._unpack(data)
-        loss, rec, extra = self.compute_losses(x, training=False)
-        return self._update_metrics(loss, rec, extra)
-
-    def _update_metrics(self, loss, rec, extra):
-        self.loss_tracker.update_state(loss)
-        self.reconstruction_tracker.update_state(rec)
-        for m in self.metrics[2:]:
-            if m.name in extra:
-                m.update_state(extra[m.name])
-        return {m.name: m.result() for m in self.metrics}
+    # -- how it runs (train/test steps: SingleLossSteps) ------------------------
+    def step_losses(self, x, training=True):
+        loss, rec, extra = self.compute_losses(x, training=training)
+        return loss, {"reconstruction_loss": rec, **extra}, None
 
     # -- export and config ------------------------------------------------------
     def latent_distribution(self):
@@ -192,17 +172,9 @@ class Autoencoder(GenerativeModel):
         config.pop("num_classes", None)
         return {
             **config,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            **self.networks_config(),
             "reconstruction_loss": self.reconstruction_loss,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 def _compile(model, learning_rate, **compile_kwargs):

@@ -8,9 +8,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
-from kgen import distribute
 from kgen.models import likelihoods
 from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
+from kgen.models.scaffold import EncoderDecoderConfig, SingleLossSteps
 from kgen.zoo import register_builder
 
 tfd = tfp.distributions
@@ -49,7 +49,7 @@ class GroupSoftmax(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class GumbelSoftmaxVAE(GenerativeModel):
+class GumbelSoftmaxVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
     """VAE with `num_variables` categorical latents of `num_categories` classes each.
 
     Training samples the relaxed posterior RelaxedOneHotCategorical(tau, logits)
@@ -150,33 +150,14 @@ class GumbelSoftmaxVAE(GenerativeModel):
         kl = tf.reduce_mean(self.kl_divergence(logits))
         return rec + kl, {"reconstruction_loss": rec, "kl_loss": kl, "temperature": tau}
 
-    def _prepare(self, data):
+    def batch_inputs(self, data):
         x, _ = self._unpack(data)
         x = tf.clip_by_value(tf.cast(x, tf.float32), 0.0, 1.0)
         if self.binarize == "dynamic":
             u = self._draw(lambda shape: keras.random.uniform(shape, seed=self.seed_generator),
                            tf.shape(x)[0], tuple(x.shape[1:]))
             x = tf.cast(u < x, tf.float32)
-        return x
-
-    def train_step(self, data):
-        x = self._prepare(data)
-        with tf.GradientTape() as tape:
-            loss, extra = self.compute_losses(x, training=True)
-            scaled = self.optimizer.scale_loss(distribute.scale_loss(loss))
-        grads = tape.gradient(scaled, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
-        return self._update_metrics(loss, extra)
-
-    def test_step(self, data):
-        loss, extra = self.compute_losses(self._prepare(data), training=False)
-        return self._update_metrics(loss, extra)
-
-    def _update_metrics(self, loss, extra):
-        self.loss_tracker.update_state(loss)
-        for m in self.metrics[1:]:
-            m.update_state(extra[m.name])
-        return {m.name: m.result() for m in self.metrics}
+        return (x,)
 
     def call(self, x, training=False):
         return self.reconstruct(x, training)
@@ -218,18 +199,10 @@ class GumbelSoftmaxVAE(GenerativeModel):
         for key in ("latent_dim", "num_classes"):
             config.pop(key)
         return {**config,
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
+                **self.networks_config(),
                 "num_variables": self.num_variables, "num_categories": self.num_categories,
                 "temperature": self.temperature, "min_temperature": self.min_temperature,
                 "anneal_rate": self.anneal_rate, "binarize": self.binarize}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 @register_builder("gumbel_vae", scale="sigmoid")

@@ -11,9 +11,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
-from kgen import distribute
 from kgen.models import likelihoods
 from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
+from kgen.models.scaffold import EncoderDecoderConfig, SingleLossSteps
 from kgen.zoo import register_builder
 
 tfd = tfp.distributions
@@ -65,7 +65,7 @@ def log_mean_exp(log_w, axis=0):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class VAE(GenerativeModel):
+class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
     """Variational autoencoder with a diagonal-Gaussian posterior and a standard-normal prior.
 
     The loss is the negative ELBO per example in nats,
@@ -293,8 +293,8 @@ class VAE(GenerativeModel):
             self._lw_fn = tf.function(fn, reduce_retracing=False)
         return self._lw_fn
 
-    # -- how it runs ------------------------------------------------------------
-    def _prepare(self, data):
+    # -- how it runs (train/test steps: SingleLossSteps) ------------------------
+    def batch_inputs(self, data):
         x, labels = self._unpack(data)
         if self.num_classes and labels is None:
             raise ValueError(
@@ -305,28 +305,6 @@ class VAE(GenerativeModel):
         if self.binarize == "dynamic":
             x = self.binarize_batch(x)
         return x, labels
-
-    def train_step(self, data):
-        x, labels = self._prepare(data)
-        with tf.GradientTape() as tape:
-            loss, extra = self.compute_losses(x, labels, training=True)
-            scaled = self.optimizer.scale_loss(distribute.scale_loss(loss))
-        variables = self.trainable_variables
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
-        return self._update_metrics(loss, extra)
-
-    def test_step(self, data):
-        x, labels = self._prepare(data)
-        loss, extra = self.compute_losses(x, labels, training=False)
-        return self._update_metrics(loss, extra)
-
-    def _update_metrics(self, loss, extra):
-        self.loss_tracker.update_state(loss)
-        for m in self.metrics[1:]:
-            if m.name in extra:
-                m.update_state(extra[m.name])
-        return {m.name: m.result() for m in self.metrics}
 
     # -- inference --------------------------------------------------------------
     def call(self, x, training=False):
@@ -404,8 +382,7 @@ class VAE(GenerativeModel):
     def get_config(self):
         return {
             **super().get_config(),
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            **self.networks_config(),
             "likelihood": self.likelihood,
             "beta": self.beta,
             "kl_warmup_steps": self.kl_warmup_steps,
@@ -415,13 +392,6 @@ class VAE(GenerativeModel):
             "binarize": self.binarize,
             "observation_scale": self.observation_scale,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 def vae_networks(input_shape, latent_dim, likelihood="bernoulli", arch="dense", hidden_units=(200, 200),

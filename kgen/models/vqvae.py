@@ -7,9 +7,9 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from kgen import distribute
 from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
 from kgen.models.replica_ops import cross_replica_mean, cross_replica_sum
+from kgen.models.scaffold import EncoderDecoderConfig, SingleLossSteps
 from kgen.zoo import register_builder
 
 
@@ -102,7 +102,7 @@ class VectorQuantizer(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class VQVAE(GenerativeModel):
+class VQVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
     """Vector-quantized autoencoder.
 
     Loss = reconstruction MSE (mean over pixels) + codebook loss
@@ -174,28 +174,13 @@ class VQVAE(GenerativeModel):
         extra = {"reconstruction_loss": rec, "vq_loss": vq, "perplexity": perplexity}
         return rec + vq, extra, (z_e, idx)
 
-    def train_step(self, data):
-        x, _ = self._unpack(data)
-        with tf.GradientTape() as tape:
-            loss, extra, (z_e, idx) = self.compute_losses(x, training=True)
-            scaled = self.optimizer.scale_loss(distribute.scale_loss(loss))
-        variables = self.trainable_variables
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
+    # Train/test steps: SingleLossSteps; the EMA codebook update follows the optimizer step.
+    def step_losses(self, x, training=True):
+        return self.compute_losses(x, training=training)
+
+    def after_train_step(self, aux):
         if self.quantizer.ema:
-            self.quantizer.ema_update(z_e, idx)
-        return self._update_metrics(loss, extra)
-
-    def test_step(self, data):
-        x, _ = self._unpack(data)
-        loss, extra, _ = self.compute_losses(x, training=False)
-        return self._update_metrics(loss, extra)
-
-    def _update_metrics(self, loss, extra):
-        self.loss_tracker.update_state(loss)
-        for m in self.metrics[1:]:
-            m.update_state(extra[m.name])
-        return {m.name: m.result() for m in self.metrics}
+            self.quantizer.ema_update(*aux)
 
     # -- inference --------------------------------------------------------------
     def call(self, x, training=False):
@@ -254,18 +239,10 @@ class VQVAE(GenerativeModel):
         for key in ("latent_dim", "num_classes"):
             config.pop(key)
         return {**config,
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
+                **self.networks_config(),
                 "num_embeddings": self.quantizer.num_embeddings,
                 "commitment_cost": self.commitment_cost, "ema": self.quantizer.ema,
                 "decay": self.quantizer.decay}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 @register_builder("vqvae", scale="sigmoid")

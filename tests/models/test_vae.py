@@ -247,10 +247,10 @@ def test_mirrored_step_equals_single_device_step():
 def test_latent_tools(vae, tmp_path):
     from PIL import Image
 
-    from kgen.models import latent_tools as lt
+    from kgen import latent as lt
 
     x = _binary(2, seed=4)
-    row = lt.interpolate(vae, x[0], x[1], steps=5, path=tmp_path / "interp.png")
+    row = lt.interpolate_inputs(vae, x[0], x[1], steps=5, path=tmp_path / "interp.png")
     z = vae.encode(x).numpy()
     np.testing.assert_allclose(row[[0, -1]], np.asarray(vae.decode_latent(z)), atol=1e-6)
     np.testing.assert_allclose(row[2], np.asarray(vae.decode_latent(z.mean(0, keepdims=True)))[0], atol=1e-6)
