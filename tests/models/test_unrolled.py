@@ -55,6 +55,37 @@ def test_optimizer_rule_continues_the_discriminators_adam_exactly():
         np.testing.assert_allclose(t.numpy(), v.numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("rule", ["sgd", "optimizer"])
+def test_unrolled_weights_have_the_finite_difference_derivative_in_the_fakes(rule):
+    # The generator's second-order term: d D_{theta_k}(probe) / d fakes, through k updates.
+    keras.utils.set_random_seed(0)
+    gan = UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,), activation="tanh"), 3,
+                      unroll_steps=3, unroll_rule=rule, unroll_learning_rate=0.05, seed=0)
+    gan.compile(d_optimizer=keras.optimizers.Adam(0.05) if rule == "optimizer" else keras.optimizers.SGD(0.05))
+    rng = np.random.default_rng(0)
+    real = tf.constant(rng.normal(size=(8, 2)), tf.float32)
+    for _ in range(3 if rule == "optimizer" else 0):
+        gan.discriminator_step(real, None)
+    fake0 = rng.normal(size=(8, 2)).astype("float32")
+    probe = tf.constant(rng.normal(size=(5, 2)), tf.float32)
+
+    def value(fake):
+        theta, nt = gan.unrolled_discriminator_weights(real, fake)
+        return tf.reduce_sum(gan._d_call(theta, nt, probe, None))  # noqa: SLF001
+
+    fake = tf.Variable(fake0)
+    with tf.GradientTape() as tape:
+        out = value(fake)
+    analytic = tape.gradient(out, fake).numpy()
+    numeric = np.zeros_like(fake0)
+    for i, j in np.ndindex(*fake0.shape):
+        step = np.zeros_like(fake0)
+        step[i, j] = 1e-2
+        numeric[i, j] = (value(tf.constant(fake0 + step)) - value(tf.constant(fake0 - step))).numpy() / 2e-2
+    assert np.abs(numeric).max() > 1e-2  # the unrolled weights really depend on the fakes
+    np.testing.assert_allclose(analytic, numeric, atol=2e-4)
+
+
 def test_optimizer_rule_rejects_optimizers_it_cannot_continue():
     gan = UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_steps=1, seed=0)
     gan.compile(d_optimizer=keras.optimizers.RMSprop(1e-3))
