@@ -81,8 +81,9 @@ def log_prob(name, params, x, scale=1.0, scale_floor=1e-2):
     """
     if name == "bernoulli":
         # Bernoulli(logits=l).log_prob(x) = x*l - softplus(l), written out:
-        # tfd.Bernoulli broadcasts x and l with extra full-size products,
-        # which made it ~40% of an IWAE step; same values (tested).
+        # tfd.Bernoulli broadcasts x and l with extra full-size products; with
+        # the k-fold tiled x they cost 40% of the k=5000 evaluation on CPU.
+        # Same values (tested against tfd.Bernoulli).
         logits = tf.cast(params, tf.float32)
         x = tf.cast(x, tf.float32)
         return tf.reduce_sum(x * logits - tf.nn.softplus(logits), axis=[-3, -2, -1])
