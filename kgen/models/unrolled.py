@@ -10,6 +10,7 @@ from kgen.zoo import register_builder
 
 
 _RULES = ("optimizer", "sgd", "adam")
+_SURROGATES = ("value", "generator_loss")
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -31,7 +32,13 @@ class UnrolledGAN(GAN):
     really go; plain SGD if D's optimizer is SGD), `"sgd"` (`lr * g`) or
     `"adam"` (Adam from zero moments, whose first step is ~`lr * sign(g)`:
     a noisier look-ahead), with `unroll_learning_rate` (default: the
-    discriminator optimizer's learning rate). Batch-norm statistics are
+    discriminator optimizer's learning rate). What the generator minimizes
+    (`surrogate`): `"value"` (default, Metz et al.'s `f_K`): the GAN value
+    function at `theta_k`, i.e. minus the discriminator loss on the same
+    real batch and the same fakes the unroll used, so the second-order term
+    also sees how D's update moves its output on real data; or
+    `"generator_loss"`: the model's generator loss (e.g. non-saturating) on
+    fresh fakes at `theta_k`. Batch-norm statistics are
     frozen during the unroll. Compute grows linearly with `k`
     (see `tests/benchmarks/mode_coverage.py`). Order in one `train_step`:
     the generator update (against the unroll from `theta_0`), then the
@@ -42,6 +49,7 @@ class UnrolledGAN(GAN):
         unroll_steps: k (5 in the paper's 2-D experiments).
         unroll_rule: "optimizer", "sgd" or "adam".
         unroll_learning_rate: step size in the unroll (None: D's rate).
+        surrogate: "value" or "generator_loss" (see above).
         **kwargs: passed to `GAN`.
 
     Example:
@@ -49,14 +57,17 @@ class UnrolledGAN(GAN):
     """
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=None, unroll_steps=5,
-                 unroll_rule="optimizer", unroll_learning_rate=None, **kwargs):
+                 unroll_rule="optimizer", unroll_learning_rate=None, surrogate="value", **kwargs):
         super().__init__(generator, discriminator, latent_dim, num_classes=num_classes, **kwargs)
         if int(unroll_steps) < 0:
             raise ValueError(f"expected unroll_steps >= 0. Received: {unroll_steps}")
         if unroll_rule not in _RULES:
             raise ValueError(f"expected unroll_rule in {_RULES}. Received: {unroll_rule!r}")
+        if surrogate not in _SURROGATES:
+            raise ValueError(f"expected surrogate in {_SURROGATES}. Received: {surrogate!r}")
         self.unroll_steps = int(unroll_steps)
         self.unroll_rule = unroll_rule
+        self.surrogate = surrogate
         self.unroll_learning_rate = None if unroll_learning_rate is None else float(unroll_learning_rate)
 
     def _unroll_lr(self):
@@ -120,14 +131,19 @@ class UnrolledGAN(GAN):
         """One generator update against the unrolled discriminator; returns the loss."""
         n = ops.shape(real)[0]
         z_unroll = self.sample_latent(n)
-        z = self.sample_latent(n)
+        z = self.sample_latent(n) if self.surrogate == "generator_loss" else None
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake_unroll = self.generator(self._g_inputs(z_unroll, labels), training=True)
             theta, non_trainable = self.unrolled_discriminator_weights(real, fake_unroll, labels)
-            fake = self.generator(self._g_inputs(z, labels), training=True)
-            fake_out = self._d_call(theta, non_trainable, fake, labels)
-            loss = self.compute_generator_loss(fake, fake_out, labels)
+            if self.surrogate == "value":
+                real_out = self._d_call(theta, non_trainable, real, labels)
+                fake_out = self._d_call(theta, non_trainable, fake_unroll, labels)
+                loss = -self.compute_discriminator_loss(real, fake_unroll, real_out, fake_out, labels)
+            else:
+                fake = self.generator(self._g_inputs(z, labels), training=True)
+                fake_out = self._d_call(theta, non_trainable, fake, labels)
+                loss = self.compute_generator_loss(fake, fake_out, labels)
             scaled = self.g_optimizer.scale_loss(distribute.scale_loss(loss))
         grads = tape.gradient(scaled, variables)
         self.g_optimizer.apply_gradients(zip(grads, variables))
@@ -146,7 +162,8 @@ class UnrolledGAN(GAN):
 
     def get_config(self):
         return {**super().get_config(), "unroll_steps": self.unroll_steps,
-                "unroll_rule": self.unroll_rule, "unroll_learning_rate": self.unroll_learning_rate}
+                "unroll_rule": self.unroll_rule, "unroll_learning_rate": self.unroll_learning_rate,
+                "surrogate": self.surrogate}
 
 
 @register_builder("unrolled_gan", data="points")

@@ -86,6 +86,27 @@ def test_unrolled_weights_have_the_finite_difference_derivative_in_the_fakes(rul
     np.testing.assert_allclose(analytic, numeric, atol=2e-4)
 
 
+def test_value_surrogate_without_unrolling_is_the_minimax_generator_gradient():
+    # k=0: f(theta_G, theta_D) = E log D(x) + E log(1 - D(G(z))); only the fake term depends on G.
+    rng = np.random.default_rng(4)
+    real = tf.constant(rng.normal(size=(8, 2)), tf.float32)
+    keras.utils.set_random_seed(0)
+    gan = UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_steps=0,
+                      seed=0)
+    gan.compile(g_optimizer=keras.optimizers.SGD(1.0))
+    g0 = [v.numpy().copy() for v in gan.generator.trainable_variables]
+    state = gan.seed_generator.state.numpy()
+    z = gan.sample_latent(8)  # the step draws the same latents after the seed state is rewound
+    with tf.GradientTape() as tape:
+        logits = gan.discriminator(gan.generator(z, training=True), training=True)
+        expected = tf.reduce_mean(-tf.nn.softplus(logits))  # mean log(1 - sigmoid(logits))
+    grads = tape.gradient(expected, gan.generator.trainable_variables)
+    gan.seed_generator.state.assign(state)
+    gan.unrolled_generator_step(real, None)
+    for v, w, g in zip(gan.generator.trainable_variables, g0, grads):
+        np.testing.assert_allclose(v.numpy(), w - g.numpy(), rtol=1e-4, atol=1e-6)
+
+
 def test_optimizer_rule_rejects_optimizers_it_cannot_continue():
     gan = UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_steps=1, seed=0)
     gan.compile(d_optimizer=keras.optimizers.RMSprop(1e-3))
@@ -130,5 +151,7 @@ def test_builder_defaults_and_bad_arguments():
     assert gan.unroll_steps == 5
     with pytest.raises(ValueError, match="unroll_rule"):
         UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_rule="rmsprop")
+    with pytest.raises(ValueError, match="surrogate"):
+        UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, surrogate="hinge")
     with pytest.raises(ValueError, match="points"):
         kgen.zoo.build("unrolled_gan", (8, 8, 1), tiny=True)
