@@ -7,9 +7,10 @@ The paper's 2-D mixture setup, as kgen builds it (`kgen.zoo.build("unrolled_gan"
 - discriminator: MLP with ReLU hidden layers of 128 units;
 - Adam(lr=1e-4, beta_1=0.5) for both networks, batch size 512;
 - k = 5 unrolling steps (the paper compares 0, 1, 5, 10): the generator
-  loss is taken against the discriminator after k differentiable updates,
-  back-propagating through them (second order); the discriminator itself is
-  updated from the first step only. Variant details: `kgen.models.UnrolledGAN`.
+  minimizes the paper's surrogate f_K, the GAN value function at the
+  discriminator after k differentiable Adam updates that continue D's own
+  optimizer state, back-propagating through them (second order); the
+  discriminator itself is updated from the first step only. Variant details: `kgen.models.UnrolledGAN`.
 Reports PacGAN's mode coverage and writes a scatter PNG.
 
 Usage:
