@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from kgen import distribute
 from kgen.losses.gan import _as_float, _weighted_mean
 from kgen.losses.registry import register_loss
 
@@ -27,6 +28,16 @@ def _input_gradients(discriminator_fn, x):
         outputs = ops.cast(discriminator_fn(x), "float32")
         total = ops.sum(outputs)
     return tape.gradient(total, x)
+
+
+def _uniform_per_example(n, rank, seed):
+    """`U[0, 1]` of shape `(n, 1, ..., 1)`; under a strategy, this replica's slice of the global batch's draw."""
+    tail = (1,) * rank
+    replicas = distribute.num_replicas()
+    if replicas == 1:
+        return keras.random.uniform((n,) + tail, 0.0, 1.0, seed=seed)
+    full = keras.random.uniform((n * replicas,) + tail, 0.0, 1.0, seed=seed)
+    return tf.slice(full, [distribute.replica_id() * n] + [0] * rank, [n, *tail])
 
 
 @register_loss("wasserstein_gradient_penalty", "gradient_penalty", "wgan_gp")
@@ -51,7 +62,10 @@ def wasserstein_gradient_penalty(
     gradient finite when the critic's gradient is exactly zero (the gradient
     of a bare norm at 0 is NaN). `one_sided=True` penalizes only norms above
     `target` (`max(0, ||g|| - target)^2`). Computed in float32, so it stays
-    finite under `mixed_float16`. https://arxiv.org/abs/1704.00028
+    finite under `mixed_float16`. Under a distribution strategy each replica
+    draws the alphas of the global batch and keeps its own slice, so replicas
+    get distinct alphas and N replicas use those one device would draw.
+    https://arxiv.org/abs/1704.00028
 
     Args:
         real_data: real batch `(N, ...)`.
@@ -78,7 +92,7 @@ def wasserstein_gradient_penalty(
             f"Received: real {tuple(real.shape)}, generated {tuple(fake.shape)}"
         )
     n = ops.shape(real)[0]
-    alpha = keras.random.uniform((n,) + (1,) * (len(real.shape) - 1), 0.0, 1.0, seed=seed)
+    alpha = _uniform_per_example(n, len(real.shape) - 1, seed)
     interpolates = real + alpha * (fake - real)
     grads = _input_gradients(discriminator_fn, interpolates)
     norm = ops.sqrt(_per_example_sq_norm(grads) + epsilon)
