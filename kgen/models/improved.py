@@ -6,6 +6,7 @@ from keras import ops
 
 from kgen import distribute, losses
 from kgen.models.gan import GAN
+from kgen.models.replica_ops import cross_replica_mean
 from kgen.zoo import register_builder
 
 
@@ -18,8 +19,11 @@ class FeatureMatchingGAN(GAN):
     label smoothing if set); the generator loss is
     `||E f(x) - E f(G(z))||^2` (`kgen.losses.feature_matching_generator_loss`)
     on the step's last real critic batch, optionally plus
-    `adversarial_weight` times the usual generator loss.
-    https://arxiv.org/abs/1606.03498
+    `adversarial_weight` times the usual generator loss. Both are computed
+    by `compute_generator_loss` (so generator hooks such as
+    `kgen.callbacks.HistoricalAveraging` apply); under a distribution
+    strategy the mean features are all-reduced first, so the loss is that of
+    the global batch. https://arxiv.org/abs/1606.03498
 
     Args:
         generator, discriminator, latent_dim, num_classes, seed: as in `GAN`
@@ -41,6 +45,20 @@ class FeatureMatchingGAN(GAN):
                 f"Received {len(discriminator.outputs)} output(s); build it with return_features=True."
             )
         self.adversarial_weight = float(adversarial_weight)
+
+    def compute_generator_loss(self, fake, fake_outputs, labels=None, real_features=None, fake_features=None):
+        """Feature matching on the global batch's mean features, plus `adversarial_weight` times the GAN loss."""
+        if real_features is None or fake_features is None:
+            raise ValueError("FeatureMatchingGAN.compute_generator_loss needs real_features= and fake_features= "
+                             "(the discriminator's second output on real and generated data).")
+        # ||mean f(x) - mean f(G(z))||^2 is not a per-example mean: all-reduce
+        # the means so every replica computes the global batch's loss.
+        real_mean = cross_replica_mean(ops.mean(ops.cast(real_features, "float32"), axis=0, keepdims=True))
+        fake_mean = cross_replica_mean(ops.mean(ops.cast(fake_features, "float32"), axis=0, keepdims=True))
+        loss = losses.feature_matching_generator_loss(real_mean, fake_mean)
+        if self.adversarial_weight:
+            loss = loss + self.adversarial_weight * super().compute_generator_loss(fake, fake_outputs, labels)
+        return loss
 
     def discriminator_step(self, real, labels=None):
         n = ops.shape(real)[0]
@@ -65,9 +83,8 @@ class FeatureMatchingGAN(GAN):
         with tf.GradientTape() as tape:
             fake = self.generator(self._g_inputs(z, labels), training=True)
             fake_out, fake_features = self.discriminator(self._d_inputs(fake, labels), training=True)
-            loss = losses.feature_matching_generator_loss(real_features, fake_features)
-            if self.adversarial_weight:
-                loss = loss + self.adversarial_weight * self.compute_generator_loss(fake, fake_out, labels)
+            loss = self.compute_generator_loss(fake, fake_out, labels, real_features=real_features,
+                                               fake_features=fake_features)
             scaled = self.g_optimizer.scale_loss(distribute.scale_loss(loss))
         self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         return loss
@@ -88,7 +105,8 @@ class FeatureMatchingGAN(GAN):
         real_out, real_f = self.discriminator(self._d_inputs(real, labels), training=False)
         fake_out, fake_f = self.discriminator(self._d_inputs(fake, labels), training=False)
         self.d_loss_tracker.update_state(self.compute_discriminator_loss(real, fake, real_out, fake_out, labels))
-        self.g_loss_tracker.update_state(losses.feature_matching_generator_loss(real_f, fake_f))
+        self.g_loss_tracker.update_state(self.compute_generator_loss(fake, fake_out, labels, real_features=real_f,
+                                                                     fake_features=fake_f))
         return {m.name: m.result() for m in self.metrics}
 
     def get_config(self):
