@@ -147,11 +147,17 @@ class InfoGAN(GAN):
         n = ops.shape(real)[0]
         codes = self.sample_codes(n)
         fake = self.generator(self._assemble(*codes), training=True)
+        # Experience replay (`discriminator_fakes`) swaps part of the GAN
+        # loss's fakes for past ones; Q still learns on the current fakes,
+        # whose codes are known.
+        replayed, _ = self.discriminator_fakes(fake)
         variables = self._dq_variables()
         with tf.GradientTape() as tape:
             real_out, _ = self.discriminator(real, training=True)
             fake_out, fake_features = self.discriminator(fake, training=True)
-            gan_loss = self.compute_discriminator_loss(real, fake, real_out, fake_out)
+            if replayed is not fake:
+                fake_out, _ = self.discriminator(replayed, training=True)
+            gan_loss = self.compute_discriminator_loss(real, replayed, real_out, fake_out)
             info = self.compute_info_loss(codes, fake_features)
             loss = gan_loss + info
             scaled = self.d_optimizer.scale_loss(distribute.scale_loss(loss))
