@@ -92,3 +92,35 @@ def test_instance_noise_schedule_anneals_linearly():
     assert float(layer.stddev.numpy()) == pytest.approx(0.0)
     with pytest.raises(ValueError, match="InstanceNoise"):
         _gan().fit(_data(), epochs=1, verbose=0, callbacks=[InstanceNoiseSchedule(4)])
+
+
+def test_historical_averaging_reaches_the_feature_matching_generator():
+    from kgen.models.improved import FeatureMatchingGAN
+
+    keras.utils.set_random_seed(0)
+    gan = FeatureMatchingGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,), return_features=True),
+                             3, seed=0)
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
+    cb = HistoricalAveraging(weight=1e6, networks=("generator",))
+    cb.set_model(gan)
+    cb.on_train_begin()
+    for v in gan.generator.trainable_variables:
+        v.assign_add(tf.ones_like(v))  # 1 away from the average everywhere
+    n_params = sum(int(np.prod(v.shape)) for v in gan.generator.trainable_variables)
+    real = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
+    loss = float(gan.feature_matching_step(real))
+    # The penalty (1e6 per parameter) dwarfs the feature-matching term (~1e2 here).
+    assert loss == pytest.approx(1e6 * n_params, rel=1e-4)
+    cb.on_train_end()
+    assert float(gan.feature_matching_step(real)) < 1e-3 * 1e6 * n_params
+
+
+def test_experience_replay_reaches_the_infogan_discriminator():
+    from kgen import zoo
+
+    keras.utils.set_random_seed(0)
+    gan = zoo.build("infogan", (2,), tiny=True, seed=0)
+    cb = ExperienceReplay(pool_size=16)
+    hist = gan.fit(_data(8, 3), epochs=1, verbose=0, callbacks=[cb]).history
+    assert int(cb.pool.count.numpy()) == 24  # every discriminator step went through the pool
+    assert all(np.isfinite(v[-1]) for v in hist.values())

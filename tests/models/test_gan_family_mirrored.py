@@ -88,3 +88,76 @@ def test_gan_family_under_mirrored_strategy_on_two_cpus():
     # Experience replay: one pool per replica, each holding its own 3 steps x 4 local fakes.
     assert out["replay_finite"] and out["replay_counts"] == [12, 12], out
     assert out["replay_pools_filled"] and out["replay_pools_differ"], out
+
+
+EQUALITY_SCRIPT = textwrap.dedent("""
+    import json
+    import tensorflow as tf
+    tf.config.set_logical_device_configuration(
+        tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras, numpy as np
+    from kgen import distribute
+    from kgen.models import GAN
+    from kgen.models.gan_family import (ConditionalGAN, FeatureMatchingGAN, InfoGAN, WGAN, WGANGP,
+                                        build_q_network)
+    from kgen.networks import build_mlp_discriminator as D, build_mlp_generator as G
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 2)).astype("float32")
+    y = (np.arange(16) % 3).astype("int32")
+    mirrored = distribute.get_strategy("mirrored", devices=["/cpu:0", "/cpu:1"])
+
+    def make(case):
+        keras.utils.set_random_seed(0)
+        if case == "gan":
+            m = GAN(G(4, 2, (8,)), D(2, (8,)), 4, label_smoothing=0.1, seed=3)
+        elif case == "cgan_projection":
+            m = ConditionalGAN(G(4, 2, (8,), num_classes=3), D(2, (8,), num_classes=3, conditioning="projection"),
+                               4, num_classes=3, seed=3)
+        elif case == "wgan":
+            m = WGAN(G(4, 2, (8,)), D(2, (8,)), 4, d_steps=1, clip_value=0.05, seed=3)
+        elif case == "wgan_gp":
+            m = WGANGP(G(4, 2, (8,)), D(2, (8,)), 4, d_steps=1, seed=3)
+        elif case == "infogan":
+            m = InfoGAN(G(8, 2, (8,)), D(2, (8,), return_features=True), build_q_network(8, (3,), 1, hidden=4),
+                        4, (3,), 1, seed=3)
+        elif case == "feature_matching":
+            m = FeatureMatchingGAN(G(4, 2, (8,)), D(2, (8,), return_features=True), 4, seed=3)
+        m.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+        return m, tf.data.Dataset.from_tensor_slices((x, y) if case.startswith("cgan") else x).batch(8)
+
+    out = {}
+    for case in ["gan", "cgan_projection", "wgan", "wgan_gp", "infogan", "feature_matching"]:
+        m, ds = make(case)
+        init = m.get_weights()
+        m.fit(ds, epochs=1, verbose=0, shuffle=False)
+        single = [v.numpy() for v in m.trainable_variables]
+        with mirrored.scope():
+            m, ds = make(case)
+        m.set_weights(init)
+        start = [v.numpy() for v in m.trainable_variables]
+        m.fit(ds, epochs=1, verbose=0, shuffle=False)
+        after = [v.numpy() for v in m.trainable_variables]
+        out[case] = {"err": max(float(np.abs(a - b).max()) for a, b in zip(single, after)),
+                     "moved": max(float(np.abs(a - b).max()) for a, b in zip(start, after))}
+    print("RESULT" + json.dumps(out))
+""")
+
+
+@pytest.mark.slow
+def test_gan_family_steps_on_two_replicas_equal_one_device():
+    """Two SGD steps on 2 replicas land where two steps on one device do (same weights, batches, noise).
+
+    Holds because per-example losses are scaled to the global batch, every
+    noise (latents, codes, the gradient penalty's alphas) is drawn for the
+    global batch and sliced per replica, and feature matching all-reduces its
+    mean features. (d_steps=1: with more critic steps each replica splits
+    its own shard, so critic batches pair up differently than on one device.)
+    """
+    proc = subprocess.run([sys.executable, "-c", EQUALITY_SCRIPT], capture_output=True, text=True, timeout=600)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
+    assert lines, proc.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT"):])
+    for case, r in out.items():
+        assert r["moved"] > 1e-3, f"{case}: the steps did not move the weights ({r})"
+        assert r["err"] < 1e-5, f"{case}: 2 replicas differ from one device by {r['err']:.2e}"
