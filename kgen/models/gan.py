@@ -1,5 +1,7 @@
 """GAN: a generator and a discriminator trained adversarially with a custom `train_step`."""
 
+import inspect
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -7,6 +9,15 @@ from keras import ops
 from kgen import distribute, losses
 from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
 from kgen.zoo import register_builder
+
+
+def _accepts(fn, name):
+    """Whether `fn` takes a keyword argument `name`."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return True
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -31,8 +42,8 @@ class GAN(GenerativeModel):
         generator_loss: name or function `(discriminator_gen_outputs) -> scalar`.
         discriminator_loss: name or function
             `(discriminator_real_outputs, discriminator_gen_outputs) -> scalar`.
-        label_smoothing: one-sided label smoothing of the real targets (only
-            used by losses that accept `label_smoothing`).
+        label_smoothing: one-sided label smoothing of the real targets (the
+            discriminator loss must accept `label_smoothing`, e.g. minimax).
         seed: seed of the model's noise.
 
     Example:
@@ -66,6 +77,13 @@ class GAN(GenerativeModel):
         self.d_steps = int(d_steps)
         self.generator_loss_fn = losses.get(generator_loss)
         self.discriminator_loss_fn = losses.get(discriminator_loss)
+        if label_smoothing and not _accepts(self.discriminator_loss_fn, "label_smoothing"):
+            name = getattr(self.discriminator_loss_fn, "__name__", self.discriminator_loss_fn)
+            raise ValueError(
+                f"label_smoothing={label_smoothing} needs a discriminator loss that smooths labels; "
+                f"{name} takes no label_smoothing. Use discriminator_loss='minimax_discriminator' "
+                "or label_smoothing=0."
+            )
         self.label_smoothing = float(label_smoothing)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")

@@ -99,6 +99,8 @@ def test_bad_settings_are_named():
         GAN(g, d, 4, generator_loss="wasserstein_typo")
     with pytest.raises(ValueError, match="compile"):
         GAN(g, d, 4).train_on_batch(_x())
+    with pytest.raises(ValueError, match="label_smoothing=0.1 needs .*wasserstein_discriminator_loss takes no"):
+        GAN(g, d, 4, discriminator_loss="wasserstein_discriminator", label_smoothing=0.1)
     with pytest.raises(ValueError, match="square power-of-two image size"):
         build_dcgan_generator(4, (12, 12, 1))
 
