@@ -36,10 +36,12 @@ def lerp(z0, z1, steps):
 
 
 def slerp(z0, z1, steps):
-    """Spherical interpolation along the great circle from `z0` to `z1` (norms interpolated linearly).
+    """Spherical interpolation from `z0` to `z1` (White, 2016).
 
     `sin((1-t) w)/sin(w) z0 + sin(t w)/sin(w) z1` with `w` the angle
-    between them; falls back to `lerp` when they are (anti)parallel.
+    between them: on the great circle when the norms are equal (otherwise
+    the norm along the path is not linear in t); falls back to `lerp` when
+    they are (anti)parallel.
 
     Example:
         >>> slerp([1.0, 0.0], [0.0, 1.0], 3)[1]  # on the unit circle
