@@ -80,7 +80,8 @@ class StackedAutoencoder(Autoencoder):
         for i, (enc, dec) in enumerate(levels):
             lower = [e for e, _ in levels[:i]]
 
-            def features(data, lower=lower):
+            def features(*data, lower=lower):
+                # Batches may be images or (images, labels): tf.data passes tuples unpacked.
                 x, _ = self._unpack(data)
                 h = flatten(tf.cast(x, tf.float32))
                 for e in lower:

@@ -129,6 +129,9 @@ def test_stacked_pretraining_then_fine_tuning(digits):
     sae.fit(ds, epochs=5, verbose=0)
     after_finetune = float(sae.evaluate(ds, verbose=0, return_dict=True)["reconstruction_loss"])
     assert after_finetune < after_pretrain
+    # Labelled batches (kgen.data.load(..., labels=True)) pretrain on the images alone.
+    labelled = tf.data.Dataset.from_tensor_slices((digits[:64], np.zeros(64, "int32"))).batch(32)
+    assert len(sae.pretrain(labelled, epochs_per_layer=1)) == 2
 
 
 def test_sequence_autoencoder_masks_padding():
