@@ -96,3 +96,17 @@ def test_vqvae_ema_codebook_update():
     vq.ema_update(tf.constant([[2.0]]), tf.constant([0]))
     # sizes [0.5*1 + 0.5*1, 0.25], sums [0.5*1 + 0.5*2, 0.75] -> codebook [1.5, 3]
     np.testing.assert_allclose(vq.codebook.numpy(), [[1.5], [3.0]], rtol=1e-5)
+
+
+def test_vqvae_with_ema_drops_the_codebook_loss_and_updates_by_averages():
+    keras.utils.set_random_seed(0)
+    model = build_vqvae(SHAPE, tiny=True, ema=True, commitment_cost=0.25)
+    assert all(v is not model.quantizer.codebook for v in model.trainable_variables)
+    x = np.random.default_rng(0).random((32, *SHAPE)).astype("float32")
+    _, extra, (z_e, idx) = model.compute_losses(tf.constant(x), training=False)
+    mse = float(tf.reduce_mean(tf.square(z_e - model.quantizer.lookup(idx))))
+    assert float(extra["vq_loss"]) == pytest.approx(0.25 * mse, rel=1e-5)  # commitment only
+    before = model.quantizer.codebook.numpy().copy()
+    model.fit(x, epochs=1, batch_size=8, verbose=0)
+    assert model.quantizer.cluster_size.numpy().sum() > 0
+    assert np.abs(model.quantizer.codebook.numpy() - before).max() > 0
