@@ -2,8 +2,8 @@
 
 Logistic regression (scikit-learn, standardized features) on: raw pixels
 (64-d, the reference), PCA, and the code of each autoencoder of kgen
-(dense AE, sparse AE, denoising AE, contractive AE, stacked AE, VAE
-posterior mean), all with `--code-dim` dimensions, trained unsupervised on
+(dense AE, convolutional AE, sparse AE, denoising AE, contractive AE,
+stacked AE, VAE posterior mean), all with `--code-dim` dimensions, trained unsupervised on
 the training split only (1,297 images) and probed on the 500 held-out ones.
 
 Usage:
@@ -46,6 +46,7 @@ def main(argv=None):
                                          pca.transform(xte.reshape(len(xte), -1)), yte), 0.0))
     models = [
         ("autoencoder", dict(code_dim=k, hidden_units=(128,))),
+        ("conv_autoencoder", dict(code_dim=k, filters=(32, 64))),
         ("sparse_autoencoder", dict(code_dim=k, hidden_units=(128,), rho=0.05)),
         ("denoising_autoencoder", dict(code_dim=k, hidden_units=(128,))),
         ("contractive_autoencoder", dict(code_dim=k, hidden_units=(128,), weight=0.1)),
