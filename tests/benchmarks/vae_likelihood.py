@@ -127,7 +127,7 @@ def main(argv=None):
     steps_per_epoch = len(train) // args.batch_size
     threads = args.threads or os.cpu_count()
     print(f"data: {len(train)} train images (dynamically binarized), {len(test)} test images; "
-          f"the paper trains on 60,000 (10x more)")
+          f"the paper trains on 60,000 ({60000 // len(train)}x more)")
     print(f"budget: epochs VAE {epochs[0]}, IWAE-5 {epochs[1]}, IWAE-50 {epochs[2]} x {steps_per_epoch} steps "
           f"of batch {args.batch_size}; Adam (eps 1e-4) at {args.lr:g} for {args.hold:.0%} of the steps, then "
           f"cosine to {args.lr / 10:g}; "
