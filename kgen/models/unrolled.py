@@ -6,6 +6,7 @@ from keras import ops
 
 from kgen import distribute
 from kgen.models.gan import GAN
+from kgen.models.replica_ops import cross_replica_mean
 from kgen.zoo import register_builder
 
 
@@ -114,6 +115,12 @@ class UnrolledGAN(GAN):
                 loss = self.compute_discriminator_loss(real, fake, real_out, fake_out, labels)
             grads = inner.gradient(loss, theta)
             grads = [ops.zeros_like(t) if g is None else g for t, g in zip(theta, grads)]
+            # Under a strategy every replica must look ahead along the
+            # global batch's gradient (the mean of the replicas' local-mean
+            # gradients), as the real discriminator update does; the
+            # all-reduce is differentiable, so the generator's gradient
+            # still reaches every replica's fakes.
+            grads = cross_replica_mean(grads)
             if rule == "sgd":
                 theta = [t - lr * g for t, g in zip(theta, grads)]
             else:
@@ -127,6 +134,34 @@ class UnrolledGAN(GAN):
                          for t, mi, si in zip(theta, m, s)]
         return theta, non_trainable
 
+    def compute_generator_loss(self, fake, fake_outputs, labels=None, real_outputs=None):
+        """The generator's objective at the (unrolled) discriminator's outputs.
+
+        With `surrogate="value"` and `real_outputs` given: the GAN value
+        function, minus the discriminator loss on the same real and fake
+        outputs (Metz et al.'s `f_K`); otherwise the model's generator loss
+        on `fake_outputs`. Going through this method lets generator hooks
+        (`kgen.callbacks.HistoricalAveraging`) apply to either surrogate.
+        """
+        if self.surrogate == "value" and real_outputs is not None:
+            # GAN's own discriminator loss: discriminator-side hooks (e.g.
+            # historical averaging of D) must not enter the generator's loss.
+            return -GAN.compute_discriminator_loss(self, None, fake, real_outputs, fake_outputs, labels)
+        return super().compute_generator_loss(fake, fake_outputs, labels)
+
+    def test_step(self, data):
+        real, labels = self._unpack(data)
+        n = ops.shape(real)[0]
+        fake = self.generator(self._g_inputs(self.sample_latent(n), labels), training=False)
+        real_out = self.discriminator(self._d_inputs(real, labels), training=False)
+        fake_out = self.discriminator(self._d_inputs(fake, labels), training=False)
+        self.d_loss_tracker.update_state(
+            self.compute_discriminator_loss(real, fake, real_out, fake_out, labels))
+        # The training objective without the look-ahead (k = 0).
+        self.g_loss_tracker.update_state(
+            self.compute_generator_loss(fake, fake_out, labels, real_outputs=real_out))
+        return {m.name: m.result() for m in self.metrics}
+
     def unrolled_generator_step(self, real, labels):
         """One generator update against the unrolled discriminator; returns the loss."""
         n = ops.shape(real)[0]
@@ -139,7 +174,7 @@ class UnrolledGAN(GAN):
             if self.surrogate == "value":
                 real_out = self._d_call(theta, non_trainable, real, labels)
                 fake_out = self._d_call(theta, non_trainable, fake_unroll, labels)
-                loss = -self.compute_discriminator_loss(real, fake_unroll, real_out, fake_out, labels)
+                loss = self.compute_generator_loss(fake_unroll, fake_out, labels, real_outputs=real_out)
             else:
                 fake = self.generator(self._g_inputs(z, labels), training=True)
                 fake_out = self._d_call(theta, non_trainable, fake, labels)

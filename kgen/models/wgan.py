@@ -38,6 +38,16 @@ class WGAN(GAN):
             raise ValueError(f"expected clip_value > 0. Received: clip_value={clip_value}")
         self.clip_value = float(clip_value)
 
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configure the optimizers; each defaults to the paper's RMSProp(5e-5) (momentum-free, as
+        Arjovsky et al. found momentum-based optimizers unstable with clipping).
+
+        Args:
+            d_optimizer, g_optimizer, **kwargs: as in `GAN.compile`.
+        """
+        super().compile(d_optimizer or keras.optimizers.RMSprop(5e-5),
+                        g_optimizer or keras.optimizers.RMSprop(5e-5), **kwargs)
+
     def after_discriminator_step(self):
         c = self.clip_value
         variables = self.discriminator.trainable_variables
@@ -91,6 +101,15 @@ class WGANGP(GAN):
         self.gradient_penalty_weight = float(gradient_penalty_weight)
         self.one_sided = bool(one_sided)
         self.gp_tracker = keras.metrics.Mean(name="gradient_penalty")
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configure the optimizers; each defaults to the paper's Adam(1e-4, beta_1=0, beta_2=0.9).
+
+        Args:
+            d_optimizer, g_optimizer, **kwargs: as in `GAN.compile`.
+        """
+        super().compile(d_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+                        g_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9), **kwargs)
 
     @property
     def metrics(self):

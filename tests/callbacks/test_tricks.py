@@ -115,6 +115,26 @@ def test_historical_averaging_reaches_the_feature_matching_generator():
     assert float(gan.feature_matching_step(real)) < 1e-3 * 1e6 * n_params
 
 
+@pytest.mark.parametrize("surrogate", ["value", "generator_loss"])
+def test_historical_averaging_reaches_the_unrolled_generator(surrogate):
+    from kgen.models.unrolled import UnrolledGAN
+
+    keras.utils.set_random_seed(0)
+    gan = UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_steps=2,
+                      surrogate=surrogate, seed=0)
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
+    cb = HistoricalAveraging(weight=1e6, networks=("generator",))
+    cb.set_model(gan)
+    cb.on_train_begin()
+    for v in gan.generator.trainable_variables:
+        v.assign_add(tf.ones_like(v))
+    n_params = sum(int(np.prod(v.shape)) for v in gan.generator.trainable_variables)
+    real = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
+    assert float(gan.unrolled_generator_step(real, None)) == pytest.approx(1e6 * n_params, rel=1e-4)
+    cb.on_train_end()
+    assert float(gan.unrolled_generator_step(real, None)) < 1e-3 * 1e6 * n_params
+
+
 def test_experience_replay_reaches_the_infogan_discriminator():
     from kgen import zoo
 

@@ -100,6 +100,7 @@ EQUALITY_SCRIPT = textwrap.dedent("""
     from kgen.models import GAN
     from kgen.models.gan_family import (ConditionalGAN, FeatureMatchingGAN, InfoGAN, WGAN, WGANGP,
                                         build_q_network)
+    from kgen.models.unrolled import UnrolledGAN
     from kgen.networks import build_mlp_discriminator as D, build_mlp_generator as G
 
     rng = np.random.default_rng(0)
@@ -123,11 +124,13 @@ EQUALITY_SCRIPT = textwrap.dedent("""
                         4, (3,), 1, seed=3)
         elif case == "feature_matching":
             m = FeatureMatchingGAN(G(4, 2, (8,)), D(2, (8,), return_features=True), 4, seed=3)
+        elif case == "unrolled":
+            m = UnrolledGAN(G(4, 2, (8,)), D(2, (8,)), 4, unroll_steps=3, seed=3)
         m.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
         return m, tf.data.Dataset.from_tensor_slices((x, y) if case.startswith("cgan") else x).batch(8)
 
     out = {}
-    for case in ["gan", "cgan_projection", "wgan", "wgan_gp", "infogan", "feature_matching"]:
+    for case in ["gan", "cgan_projection", "wgan", "wgan_gp", "infogan", "feature_matching", "unrolled"]:
         m, ds = make(case)
         init = m.get_weights()
         m.fit(ds, epochs=1, verbose=0, shuffle=False)
@@ -150,8 +153,9 @@ def test_gan_family_steps_on_two_replicas_equal_one_device():
 
     Holds because per-example losses are scaled to the global batch, every
     noise (latents, codes, the gradient penalty's alphas) is drawn for the
-    global batch and sliced per replica, and feature matching all-reduces its
-    mean features. (d_steps=1: with more critic steps each replica splits
+    global batch and sliced per replica, feature matching all-reduces its
+    mean features, and the unrolled GAN looks ahead along the all-reduced
+    discriminator gradient. (d_steps=1: with more critic steps each replica splits
     its own shard, so critic batches pair up differently than on one device.)
     """
     proc = subprocess.run([sys.executable, "-c", EQUALITY_SCRIPT], capture_output=True, text=True, timeout=600)

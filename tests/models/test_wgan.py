@@ -54,6 +54,20 @@ def test_builders_use_the_papers_hyperparameters():
     assert float(ttur.g_optimizer.learning_rate) == pytest.approx(1e-4)
 
 
+def test_compile_without_optimizers_uses_the_papers_optimizers():
+    wgan = WGAN(build_mlp_generator(4, 2, (8,)), build_mlp_discriminator(2, (8,)), 4)
+    wgan.compile()
+    for opt in (wgan.d_optimizer, wgan.g_optimizer):
+        assert isinstance(opt, keras.optimizers.RMSprop)
+        assert float(opt.learning_rate) == pytest.approx(5e-5)
+    gp = WGANGP(build_mlp_generator(4, 2, (8,)), build_mlp_discriminator(2, (8,)), 4)
+    gp.compile(g_optimizer=keras.optimizers.Adam(3e-4))
+    d = gp.d_optimizer
+    assert isinstance(d, keras.optimizers.Adam)
+    assert (float(d.learning_rate), float(d.beta_1), float(d.beta_2)) == pytest.approx((1e-4, 0.0, 0.9))
+    assert float(gp.g_optimizer.learning_rate) == pytest.approx(3e-4)
+
+
 def test_wgan_gp_rejects_batch_norm_critic():
     with pytest.raises(ValueError, match="batch norm"):
         WGANGP(build_mlp_generator(4, 2, (8,)), build_dcgan_discriminator((16, 16, 1), 8, norm="batch"), 4)
