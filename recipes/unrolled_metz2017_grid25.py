@@ -1,7 +1,7 @@
 """Unrolled GAN (Metz et al., 2017) on the 25-Gaussian grid: `unrolled_metz2017_ring8.py --data grid25`.
 
 https://arxiv.org/abs/1611.02163 — same hyperparameters as the ring recipe
-(MLPs of 128 ReLU units, latent 256, Adam(1e-4, beta_1=0.5), batch 512, k=5).
+(G: two ReLU layers of 128, D: one, latent 256, Adam(1e-4, beta_1=0.5), batch 512, k=5).
 
 Usage:
     python recipes/unrolled_metz2017_grid25.py [--epochs 20]

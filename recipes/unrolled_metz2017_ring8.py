@@ -4,7 +4,8 @@ https://arxiv.org/abs/1611.02163
 
 The paper's 2-D mixture setup, as kgen builds it (`kgen.zoo.build("unrolled_gan")`):
 - generator: MLP with two ReLU hidden layers of 128 units, latent size 256;
-- discriminator: MLP with ReLU hidden layers of 128 units;
+- discriminator: MLP with one ReLU hidden layer of 128 units (the paper also
+  scales its input by 1/4 and initializes orthogonally; kgen keeps Keras' defaults);
 - Adam(lr=1e-4, beta_1=0.5) for both networks, batch size 512;
 - k = 5 unrolling steps (the paper compares 0, 1, 5, 10): the generator
   minimizes the paper's surrogate f_K, the GAN value function at the

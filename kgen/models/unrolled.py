@@ -203,15 +203,20 @@ class UnrolledGAN(GAN):
 
 @register_builder("unrolled_gan", data="points")
 def build_unrolled_gan(input_shape, num_classes=None, tiny=False, latent_dim=None, unroll_steps=5,
-                       hidden=None, learning_rate=1e-4, beta_1=0.5, seed=None, **compile_kwargs):
+                       hidden=None, d_hidden=None, learning_rate=1e-4, beta_1=0.5, seed=None, **compile_kwargs):
     """Build Metz et al.'s 2-D unrolled GAN: MLPs, Adam(1e-4, beta_1=0.5), k=5.
+
+    Paper, Appendix A: generator with two ReLU hidden layers of 128 units,
+    discriminator with one (the paper also scales D's input down by 4 and
+    uses orthogonal initialization; kgen keeps Keras' defaults).
 
     Args:
         input_shape: `(D,)` points (the 2-D mixtures).
         tiny: small networks for tests.
         latent_dim: latent size (256 as in the paper; 4 when tiny).
         unroll_steps: k.
-        hidden: hidden widths (128, 128).
+        hidden: generator hidden widths ((128, 128)).
+        d_hidden: discriminator hidden widths ((128,)).
 
     Returns:
         A compiled `UnrolledGAN`.
@@ -223,8 +228,9 @@ def build_unrolled_gan(input_shape, num_classes=None, tiny=False, latent_dim=Non
                          f"Received: {tuple(input_shape)}")
     latent_dim = latent_dim or (4 if tiny else 256)
     hidden = hidden or ((16, 16) if tiny else (128, 128))
+    d_hidden = d_hidden or ((16,) if tiny else (128,))
     g = build_mlp_generator(latent_dim, input_shape[0], hidden, activation="relu", num_classes=num_classes)
-    d = build_mlp_discriminator(input_shape[0], hidden, activation="relu", num_classes=num_classes)
+    d = build_mlp_discriminator(input_shape[0], d_hidden, activation="relu", num_classes=num_classes)
     gan = UnrolledGAN(g, d, latent_dim, num_classes=num_classes, unroll_steps=unroll_steps, seed=seed)
     gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
                 g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1), **compile_kwargs)

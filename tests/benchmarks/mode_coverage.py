@@ -1,41 +1,56 @@
 """Mode coverage of GANs on the 2-D mixtures (PacGAN / VEEGAN protocol), with published anchors.
 
-For each mixture (ring8, grid25), model (vanilla GAN, unrolled GAN,
+For each mixture (ring8: 8 modes on the unit circle, std 0.01; grid25: 25
+modes on {-4,-2,0,2,4}^2, std 0.05), model (vanilla GAN, unrolled GAN,
 WGAN-GP, GAN + minibatch discrimination) and seed: train MLPs on points,
 draw 2,500 samples and count captured modes (>= 1 sample within 3 std),
 the high-quality (HQ) fraction and the reverse KL over modes
-(`kgen.metrics.mode_coverage`). Prints mean ± std over seeds beside the
-published numbers, and the unrolled GAN's step time against k (it should
-grow linearly). Runs are spread over `--jobs` single-threaded processes
-(these MLP steps are overhead-bound: one thread each is the fastest use
-of the cores).
+(`kgen.metrics.mode_coverage`), for the generator itself and for its
+exponential moving average (`kgen.callbacks.GeneratorEMA`, decay 0.9 per
+100-step execution, about 0.999 per step). Prints mean ± std over seeds
+beside the published numbers, and the unrolled GAN's step time against k
+(it should grow linearly). Runs are spread over `--jobs` single-threaded
+processes (these MLP steps are overhead- or cache-bound: one thread each is
+the fastest use of the cores); every finished run is appended to
+`--results` (JSON lines), and `--table-only` prints the table from it, so an
+interrupted run loses nothing and can be resumed (`--resume` skips runs
+already there).
 
-Settings (printed with the table; `SETTINGS` below): MLPs with two
-hidden layers of 128 units, latent 64, batch 256 per (critic) step,
-Adam with a cosine learning-rate decay to 1 % of its start over each
-optimizer's own number of updates. The learning rates are far above the
-papers' 1e-4: the modes are 0.05 (grid) and 0.01 (ring) wide, so the
-networks need large first/last-layer weights to resolve them, and Adam
-moves a weight by about one learning rate per step; 1e-4 needs ~100k
-steps (the published runs), 1e-2 with the decay gets there in ~15k.
-WGAN-GP: lambda = 0.1 (Gulrajani et al.'s toy-data code: "smaller
-lambda seems to help for toy tasks"; the library default stays 10),
-Adam betas (0.5, 0.9), n_critic = 2 (with n_critic = 5 the same budget
-reached 44 % HQ on the grid, 91 % with 2). Unrolled: k = 5, the unroll
-continues D's own Adam and G minimizes the value function at the
-unrolled D (Metz et al.'s f_K; with the non-saturating loss on fresh
-fakes instead, the same budget collapsed to 10 of 25 grid modes).
-Minibatch discrimination: 8 kernels of dimension 4 averaged over the
-batch (`reduction="mean"`). Vanilla GAN and minibatch discrimination are
-reference rows (no target); their budgets are smaller where noted.
+Settings (`SETTINGS` below, printed with the table), found by measuring
+one seed at a time on 2 CPU cores:
+
+- Discriminators: two hidden layers of 128 leaky-ReLU units. Latent 64.
+- Generators: two hidden layers of 128 ReLU units, except the unrolled GAN's:
+  four of 400 (PacGAN's 2-D generator width). The wider generator is what
+  resolved the grid: with 2 x 128 every unrolled setting tried stayed at
+  3-22 % HQ (and 17-22 of 25 modes); with 4 x 400, 12k steps reached 25/25
+  modes and 89 % HQ (91 % for the EMA); batch or layer norm in the small
+  generator did not help (3-7 %). On the ring the small generator also
+  got there (92 % after 12k steps) but needed batches of 512 to, at twice
+  the time per step.
+- Adam with a cosine decay to 1 % of the start rate over each optimizer's
+  own number of updates. Rates per mixture: the ring needs Metz et al.'s
+  ratio (G 1e-3, D 1e-4: a fast discriminator made the unrolled GAN's
+  samples diffuse, 1 % HQ at 3e-3 for both), the 4x larger grid needs the
+  fast rates (G 1e-3 / D 1e-4 left 4 % HQ after 8k steps).
+- WGAN-GP: lambda = 0.1 (Gulrajani et al.'s toy-data code: "smaller lambda
+  seems to help for toy tasks"; the library default stays 10), Adam betas
+  (0.5, 0.9), n_critic = 2, start rate 1e-2 (1e-3 was 3 % HQ after 6k steps).
+- Unrolled: k = 5, the unroll continues D's own Adam and G minimizes the
+  value function at the unrolled D (Metz et al.'s f_K).
+- Minibatch discrimination: 8 kernels of dimension 4 averaged over the
+  batch (`reduction="mean"`). Vanilla GAN and minibatch discrimination are
+  reference rows (no target) with the small networks of Metz et al.
 
     python tests/benchmarks/mode_coverage.py                 # full: 5 seeds, both mixtures
     python tests/benchmarks/mode_coverage.py --quick         # 1 seed, 1/4 of the steps
     python tests/benchmarks/mode_coverage.py --models wgan_gp --mixtures grid25 --seeds 2
+    python tests/benchmarks/mode_coverage.py --table-only    # the table of the results file
 """
 
 import argparse
 import concurrent.futures as cf
+import json
 import multiprocessing
 import os
 import time
@@ -50,23 +65,36 @@ ANCHORS = {
     ("grid25", "pacgan4"): "24.8 / 93.6 % (PacGAN T1)",
     ("ring8", "gan"): "6.3 (PacGAN)",
     ("ring8", "pacgan2"): "7.9 (PacGAN)",
+    ("grid25", "unrolled"): "23.6 / 16.0 % (VEEGAN T1)",
 }
 
 LATENT = 64
 HIDDEN = (128, 128)
+WIDE = (400, 400, 400, 400)
 BATCH = 256
+EMA_DECAY = 0.9  # per execution of STEPS_PER_EXECUTION steps
+STEPS_PER_EXECUTION = 100
 
-# Per model: generator steps (an int, or per mixture), Adam start rate and
-# betas, critic steps per G step.
+# Per model: generator steps, Adam start rates (g_lr, d_lr) and betas,
+# critic steps per G step, batch, generator widths. A value given as a dict
+# is per mixture.
 SETTINGS = {
-    "wgan_gp": dict(steps={"ring8": 16000, "grid25": 32000}, lr=1e-2, betas=(0.5, 0.9), d_steps=2, gradient_penalty_weight=0.1),
-    "unrolled": dict(steps=8000, lr=3e-3, betas=(0.5, 0.999), d_steps=1, unroll_steps=5),
-    "gan": dict(steps=16000, lr=3e-3, betas=(0.5, 0.999), d_steps=1),
-    "minibatch_disc": dict(steps=4000, lr=3e-3, betas=(0.5, 0.999), d_steps=1),
+    "wgan_gp": dict(steps={"ring8": 16000, "grid25": 32000}, g_lr=1e-2, d_lr=1e-2, betas=(0.5, 0.9),
+                    d_steps=2, gradient_penalty_weight=0.1),
+    "unrolled": dict(steps=12000, g_lr={"ring8": 1e-3, "grid25": 3e-3}, d_lr={"ring8": 1e-4, "grid25": 3e-3},
+                     betas=(0.5, 0.999), unroll_steps=5, g_hidden=WIDE),
+    "gan": dict(steps=16000, g_lr=3e-3, d_lr=3e-3, betas=(0.5, 0.999)),
+    "minibatch_disc": dict(steps=4000, g_lr=3e-3, d_lr=3e-3, betas=(0.5, 0.999)),
 }
 
 
+def resolve(settings, mix_name):
+    """The settings of one mixture: per-mixture dict values replaced by the mixture's entry."""
+    return {k: (v[mix_name] if isinstance(v, dict) else v) for k, v in settings.items()}
+
+
 def make_model(kind, seed, settings):
+    """Build and compile one model from resolved settings (`run_steps` = generator steps)."""
     import keras
 
     from kgen.models import GAN
@@ -75,7 +103,7 @@ def make_model(kind, seed, settings):
     from kgen.networks import build_mlp_discriminator, build_mlp_generator
 
     keras.utils.set_random_seed(seed)
-    g = build_mlp_generator(LATENT, 2, HIDDEN)
+    g = build_mlp_generator(LATENT, 2, tuple(settings.get("g_hidden", HIDDEN)))
     if kind == "gan":
         gan = GAN(g, build_mlp_discriminator(2, HIDDEN), LATENT, seed=seed)
     elif kind == "minibatch_disc":
@@ -90,12 +118,13 @@ def make_model(kind, seed, settings):
     else:
         raise ValueError(f"unknown model {kind!r}; expected one of {sorted(SETTINGS)}")
 
-    def adam(updates):
-        schedule = keras.optimizers.schedules.CosineDecay(settings["lr"], updates, alpha=0.01)
+    def adam(lr, updates):
+        schedule = keras.optimizers.schedules.CosineDecay(lr, updates, alpha=0.01)
         return keras.optimizers.Adam(schedule, beta_1=settings["betas"][0], beta_2=settings["betas"][1])
 
     steps = settings["run_steps"]
-    gan.compile(d_optimizer=adam(steps * gan.d_steps), g_optimizer=adam(steps), steps_per_execution=100)
+    gan.compile(d_optimizer=adam(settings["d_lr"], steps * gan.d_steps),
+                g_optimizer=adam(settings["g_lr"], steps), steps_per_execution=STEPS_PER_EXECUTION)
     return gan
 
 
@@ -107,27 +136,28 @@ def dataset(mixture, seed, batch):
             .batch(batch, drop_remainder=True).repeat().prefetch(4))
 
 
-def steps_for(settings, mix_name):
-    steps = settings["steps"]
-    return steps[mix_name] if isinstance(steps, dict) else steps
-
-
 def run_one(kind, mix_name, seed, settings):
-    """Train one model on one mixture; return (coverage, seconds). Runs in a worker process."""
+    """Train one model on one mixture; return a result dict. Runs in a worker process."""
     import keras
 
     import kgen
+    from kgen.callbacks.tricks import GeneratorEMA
     from kgen.metrics.mode_coverage import mode_coverage
 
     mixture = getattr(kgen.data, mix_name)()
-    settings = {**settings, "run_steps": steps_for(settings, mix_name)}
+    settings = {**resolve(settings, mix_name)}
+    settings["run_steps"] = settings["steps"]
     gan = make_model(kind, seed, settings)
+    ema = GeneratorEMA(EMA_DECAY)
     t0 = time.perf_counter()
-    gan.fit(dataset(mixture, seed, BATCH * gan.d_steps), steps_per_epoch=settings["run_steps"], epochs=1,
-            verbose=0)
+    gan.fit(dataset(mixture, seed, settings.get("batch", BATCH) * gan.d_steps), steps_per_epoch=settings["steps"],
+            epochs=1, verbose=0, callbacks=[ema])
     seconds = time.perf_counter() - t0
-    samples = keras.ops.convert_to_numpy(gan.generate(2500))
-    return mode_coverage(samples, mixture), seconds
+    z = gan.sample_latent(2500)
+    cov = mode_coverage(keras.ops.convert_to_numpy(gan.generate(z)), mixture)
+    cov_ema = mode_coverage(keras.ops.convert_to_numpy(ema.generate(z)), mixture)
+    return {"mixture": mix_name, "model": kind, "seed": seed, "steps": settings["steps"], "seconds": seconds,
+            "generator": cov.as_dict(), "ema": cov_ema.as_dict()}
 
 
 def unroll_cost(ks=(0, 1, 5, 10), steps=100):
@@ -152,17 +182,62 @@ def unroll_cost(ks=(0, 1, 5, 10), steps=100):
     return rows
 
 
+def _summary(runs, which):
+    modes = np.array([r[which]["modes"] for r in runs], float)
+    hq = np.array([100 * r[which]["high_quality"] for r in runs])
+    kl = np.array([r[which]["reverse_kl"] for r in runs], float)
+    full = sum(r[which]["modes"] == r[which]["num_modes"] for r in runs)
+    finite = kl[np.isfinite(kl)]
+    kl_text = f"{finite.mean():.3f}" if len(finite) else "inf"
+    if len(finite) < len(kl):
+        kl_text += f" ({len(kl) - len(finite)} inf)"
+    return (f"{modes.mean():.1f} ± {modes.std():.1f} | {full}/{len(runs)} | {hq.mean():.1f} ± {hq.std():.1f} "
+            f"({hq.min():.1f}) | {kl_text}")
+
+
+def print_table(results, mixtures, models):
+    """Print the markdown table of the results (one row per mixture and model, generator and EMA)."""
+    print("| mixture | model | steps | sampler | modes (mean ± std) | all modes, seeds | HQ % mean ± std (min) "
+          "| reverse KL | published anchor |")
+    print("|---|---|---:|---|---|---|---|---|---|")
+    for mix_name in mixtures:
+        for kind in models:
+            runs = sorted((r for r in results if r["mixture"] == mix_name and r["model"] == kind),
+                          key=lambda r: r["seed"])
+            if not runs:
+                continue
+            anchor = ANCHORS.get((mix_name, kind), "")
+            steps = runs[0]["steps"]
+            print(f"| {mix_name} | {kind} | {steps} | G | {_summary(runs, 'generator')} | {anchor} |")
+            print(f"| {mix_name} | {kind} | {steps} | EMA of G | {_summary(runs, 'ema')} | |")
+    for (mix_name, kind), anchor in ANCHORS.items():
+        if kind.startswith("pacgan") and mix_name in mixtures:
+            print(f"| {mix_name} | {kind} (published only) | | | | | | | {anchor} |")
+
+
+def _load(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--mixtures", nargs="+", default=["ring8", "grid25"])
     p.add_argument("--models", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     p.add_argument("--steps", type=int, default=None, help="generator steps per run (default per model)")
-    p.add_argument("--lr", type=float, default=None, help="Adam start rate for every model (default per model)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (1 thread each)")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--results", default="runs/mode_coverage.jsonl", help="JSON lines file of finished runs")
+    p.add_argument("--resume", action="store_true", help="skip runs already in --results")
+    p.add_argument("--table-only", action="store_true", help="print the table of --results and exit")
     p.add_argument("--no-unroll-cost", action="store_true", help="skip the step-time-vs-k measurement")
     args = p.parse_args(argv)
+    if args.table_only:
+        print_table(_load(args.results), args.mixtures, args.models)
+        return
     if args.quick:
         args.seeds = 1
     # One intra-op thread per process: set before any TensorFlow op runs
@@ -176,50 +251,31 @@ def main(argv=None):
         if args.steps:
             s["steps"] = args.steps
         elif args.quick:
-            s["steps"] = {m: steps_for(s, m) // 4 for m in args.mixtures}
-        if args.lr:
-            s["lr"] = args.lr
+            s["steps"] = {m: resolve(s, m)["steps"] // 4 for m in args.mixtures}
         settings[kind] = s
         print(f"{kind}: {s}")
+    done = {(r["model"], r["mixture"], r["seed"]) for r in _load(args.results)} if args.resume else set()
+    if not args.resume and os.path.exists(args.results):
+        os.remove(args.results)
+    os.makedirs(os.path.dirname(args.results) or ".", exist_ok=True)
     tasks = [(kind, mix_name, seed) for kind in args.models for mix_name in args.mixtures
-             for seed in range(args.seeds)]
-    results = {}
+             for seed in range(args.seeds) if (kind, mix_name, seed) not in done]
     start = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(run_one, kind, mix_name, seed, settings[kind]): (kind, mix_name, seed)
-                   for kind, mix_name, seed in tasks}
+        futures = [pool.submit(run_one, kind, mix_name, seed, settings[kind]) for kind, mix_name, seed in tasks]
         for fut in cf.as_completed(futures):
-            kind, mix_name, seed = futures[fut]
-            cov, secs = fut.result()
-            results.setdefault((mix_name, kind), {})[seed] = cov
-            print(f"{mix_name:7s} {kind:15s} seed {seed}: {cov.modes_captured:2d}/{cov.num_modes} modes, "
-                  f"HQ {100 * cov.high_quality_fraction:5.1f} %, rKL {cov.reverse_kl:.3f}, "
-                  f"{steps_for(settings[kind], mix_name)} steps in {secs:.0f} s", flush=True)
+            r = fut.result()
+            with open(args.results, "a") as f:
+                f.write(json.dumps(r) + "\n")
+            g, e = r["generator"], r["ema"]
+            print(f"{r['mixture']:7s} {r['model']:15s} seed {r['seed']}: {g['modes']:2d}/{g['num_modes']} modes, "
+                  f"HQ {100 * g['high_quality']:5.1f} %, rKL {g['reverse_kl']:.3f} | EMA {e['modes']:2d} modes, "
+                  f"HQ {100 * e['high_quality']:5.1f} % | {r['steps']} steps in {r['seconds']:.0f} s", flush=True)
     print()
     print(f"Mode coverage over {args.seeds} seed(s), 2,500 samples, HQ = within 3 std "
-          f"(total {time.perf_counter() - start:.0f} s wall, {args.jobs} process(es))")
-    print("| mixture | model | steps | modes (mean ± std) | all modes, seeds | high quality % (min) "
-          "| reverse KL | published anchor |")
-    print("|---|---|---|---|---|---|---|---|")
-    for mix_name in args.mixtures:
-        for kind in args.models:
-            covs = [results[(mix_name, kind)][s] for s in sorted(results[(mix_name, kind)])]
-            modes = np.array([c.modes_captured for c in covs], float)
-            hq = np.array([100 * c.high_quality_fraction for c in covs])
-            kl = np.array([c.reverse_kl for c in covs])
-            finite = kl[np.isfinite(kl)]
-            kl_text = f"{finite.mean():.3f}" if len(finite) else "inf"
-            if len(finite) < len(kl):
-                kl_text += f" ({len(kl) - len(finite)} seed(s) with no HQ sample: inf)"
-            full = sum(c.modes_captured == c.num_modes for c in covs)
-            anchor = ANCHORS.get((mix_name, kind), "")
-            print(f"| {mix_name} | {kind} | {steps_for(settings[kind], mix_name)} | {modes.mean():.1f} ± {modes.std():.1f} "
-                  f"/ {covs[0].num_modes} | {full}/{len(covs)} | {hq.mean():.1f} ± {hq.std():.1f} ({hq.min():.1f}) "
-                  f"| {kl_text} | {anchor} |")
-    for (mix_name, kind), anchor in ANCHORS.items():
-        if kind.startswith("pacgan") and mix_name in args.mixtures:
-            print(f"| {mix_name} | {kind} (published only) | | | | | | {anchor} |")
+          f"(this invocation {time.perf_counter() - start:.0f} s wall, {args.jobs} process(es))")
+    print_table(_load(args.results), args.mixtures, args.models)
     if args.no_unroll_cost:
         return
     print()

@@ -149,6 +149,11 @@ def test_generator_step_leaves_discriminator_unchanged_and_train_step_updates_bo
 def test_builder_defaults_and_bad_arguments():
     gan = kgen.zoo.build("unrolled_gan", (2,), tiny=True)
     assert gan.unroll_steps == 5
+    # Metz et al., Appendix A: G has two hidden layers of 128, D one.
+    paper = kgen.zoo.build("unrolled_gan", (2,))
+    dense = lambda m: [layer.units for layer in m.layers if isinstance(layer, keras.layers.Dense)]  # noqa: E731
+    assert dense(paper.generator) == [128, 128, 2] and dense(paper.discriminator) == [128, 1]
+    assert paper.latent_dim == 256
     with pytest.raises(ValueError, match="unroll_rule"):
         UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_rule="rmsprop")
     with pytest.raises(ValueError, match="surrogate"):
