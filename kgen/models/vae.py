@@ -268,6 +268,15 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         x = np.asarray(x, np.float32)
         if self.num_classes and labels is None:
             raise ValueError("this VAE is conditional: pass labels=")
+        if self.likelihood == "bernoulli" and not np.isin(x, (0.0, 1.0)).all():
+            # On grey levels the Bernoulli "log-prob" is a cross-entropy, not a
+            # likelihood: the NLL would not be comparable to published figures.
+            bad = x[~np.isin(x, (0.0, 1.0))]
+            raise ValueError(
+                "a Bernoulli VAE's log-likelihood needs binary x (0 or 1). Received: values in "
+                f"[{x.min():g}, {x.max():g}] with {bad.size} non-binary entries, e.g. {bad[0]:g}. Binarize the "
+                "test set once, e.g. x = (np.random.default_rng(0).random(x.shape) < x).astype('float32')."
+            )
         chunk = max(1, min(int(k), int(max_samples_per_pass) // int(batch_size)))
         fn = self._log_weights_fn()
         out = []

@@ -71,6 +71,13 @@ def test_log_likelihood_is_batched_and_matches_the_bound(vae):
     assert abs(a.mean() - bound.mean()) < 0.3
 
 
+def test_bernoulli_log_likelihood_rejects_grey_levels(vae):
+    x = _binary(3, seed=1)
+    x[0, 0, 0, 0] = 0.5
+    with pytest.raises(ValueError, match=r"binary x .* 1 non-binary entries, e.g. 0.5"):
+        vae.log_likelihood(x, k=4)
+
+
 def test_bernoulli_log_prob_is_negative_cross_entropy():
     logits = np.random.default_rng(0).normal(size=(2, *SHAPE)).astype("float32")
     x = _binary(2)
