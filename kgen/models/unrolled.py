@@ -11,7 +11,7 @@ from kgen.zoo import register_builder
 
 
 _RULES = ("optimizer", "sgd", "adam")
-_SURROGATES = ("value", "generator_loss")
+_SURROGATES = ("value", "unrolled_fakes", "generator_loss")
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -37,9 +37,13 @@ class UnrolledGAN(GAN):
     (`surrogate`): `"value"` (default, Metz et al.'s `f_K`): the GAN value
     function at `theta_k`, i.e. minus the discriminator loss on the same
     real batch and the same fakes the unroll used, so the second-order term
-    also sees how D's update moves its output on real data; or
-    `"generator_loss"`: the model's generator loss (e.g. non-saturating) on
-    fresh fakes at `theta_k`. Batch-norm statistics are
+    also sees how D's update moves its output on real data;
+    `"unrolled_fakes"`: the model's generator loss (non-saturating by
+    default) at `theta_k` on the same fakes the unroll used: `f_K`'s fake
+    term in its non-saturating form, whose gradient does not vanish where
+    the unrolled D confidently rejects a fake (the minimax term's does);
+    or `"generator_loss"`: the model's generator loss on fresh fakes at
+    `theta_k`. Batch-norm statistics are
     frozen during the unroll. Compute grows linearly with `k`
     (see `tests/benchmarks/mode_coverage.py`). Order in one `train_step`:
     the generator update (against the unroll from `theta_0`), then the
@@ -50,7 +54,7 @@ class UnrolledGAN(GAN):
         unroll_steps: k (5 in the paper's 2-D experiments).
         unroll_rule: "optimizer", "sgd" or "adam".
         unroll_learning_rate: step size in the unroll (None: D's rate).
-        surrogate: "value" or "generator_loss" (see above).
+        surrogate: "value", "unrolled_fakes" or "generator_loss" (see above).
         **kwargs: passed to `GAN`.
 
     Example:
@@ -176,7 +180,7 @@ class UnrolledGAN(GAN):
                 fake_out = self._d_call(theta, non_trainable, fake_unroll, labels)
                 loss = self.compute_generator_loss(fake_unroll, fake_out, labels, real_outputs=real_out)
             else:
-                fake = self.generator(self._g_inputs(z, labels), training=True)
+                fake = fake_unroll if z is None else self.generator(self._g_inputs(z, labels), training=True)
                 fake_out = self._d_call(theta, non_trainable, fake, labels)
                 loss = self.compute_generator_loss(fake, fake_out, labels)
             scaled = self.g_optimizer.scale_loss(distribute.scale_loss(loss))

@@ -111,7 +111,8 @@ def make_model(kind, seed, settings):
                   seed=seed)
     elif kind == "unrolled":
         gan = UnrolledGAN(g, build_mlp_discriminator(2, HIDDEN), LATENT,
-                          unroll_steps=settings["unroll_steps"], seed=seed)
+                          unroll_steps=settings["unroll_steps"], surrogate=settings.get("surrogate", "value"),
+                          seed=seed)
     elif kind == "wgan_gp":
         gan = WGANGP(g, build_mlp_discriminator(2, HIDDEN), LATENT, d_steps=settings["d_steps"],
                      gradient_penalty_weight=settings["gradient_penalty_weight"], seed=seed)

@@ -115,7 +115,7 @@ def test_historical_averaging_reaches_the_feature_matching_generator():
     assert float(gan.feature_matching_step(real)) < 1e-3 * 1e6 * n_params
 
 
-@pytest.mark.parametrize("surrogate", ["value", "generator_loss"])
+@pytest.mark.parametrize("surrogate", ["value", "unrolled_fakes", "generator_loss"])
 def test_historical_averaging_reaches_the_unrolled_generator(surrogate):
     from kgen.models.unrolled import UnrolledGAN
 

@@ -107,6 +107,27 @@ def test_value_surrogate_without_unrolling_is_the_minimax_generator_gradient():
         np.testing.assert_allclose(v.numpy(), w - g.numpy(), rtol=1e-4, atol=1e-6)
 
 
+def test_unrolled_fakes_surrogate_without_unrolling_is_the_non_saturating_gradient():
+    # k=0: -E log D(G(z)) on the unroll's own latents (the first draw of the step).
+    real = tf.constant(np.random.default_rng(4).normal(size=(8, 2)), tf.float32)
+    keras.utils.set_random_seed(0)
+    gan = UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_steps=0,
+                      surrogate="unrolled_fakes", seed=0)
+    gan.compile(g_optimizer=keras.optimizers.SGD(1.0))
+    g0 = [v.numpy().copy() for v in gan.generator.trainable_variables]
+    state = gan.seed_generator.state.numpy()
+    z = gan.sample_latent(8)
+    with tf.GradientTape() as tape:
+        logits = gan.discriminator(gan.generator(z, training=True), training=True)
+        expected = tf.reduce_mean(tf.nn.softplus(-logits))  # mean -log(sigmoid(logits))
+    grads = tape.gradient(expected, gan.generator.trainable_variables)
+    gan.seed_generator.state.assign(state)
+    loss = gan.unrolled_generator_step(real, None)
+    assert float(loss) == pytest.approx(float(expected), rel=1e-5)
+    for v, w, g in zip(gan.generator.trainable_variables, g0, grads):
+        np.testing.assert_allclose(v.numpy(), w - g.numpy(), rtol=1e-4, atol=1e-6)
+
+
 def test_optimizer_rule_rejects_optimizers_it_cannot_continue():
     gan = UnrolledGAN(build_mlp_generator(3, 2, (8,)), build_mlp_discriminator(2, (8,)), 3, unroll_steps=1, seed=0)
     gan.compile(d_optimizer=keras.optimizers.RMSprop(1e-3))
