@@ -261,9 +261,15 @@ class GAN(GenerativeModel):
         if size is not None and size % self.d_steps:
             raise ValueError(message + str(size))
         if size is None:
-            # Keras traces with an unknown batch size: check when it runs.
-            tf.debugging.assert_equal(tf.shape(real)[0] % self.d_steps, 0,
-                                      message=message + "(see the shape below)")
+            # Keras traces with an unknown batch size: check when it runs,
+            # ordered before the split (which would otherwise fail first
+            # with TensorFlow's own, less helpful message).
+            check = tf.debugging.assert_equal(tf.shape(real)[0] % self.d_steps, 0,
+                                              message=message + "(see the shape below)")
+            with tf.control_dependencies([check]):
+                real = tf.identity(real)
+                if labels is not None:
+                    labels = tf.identity(labels)
         reals = tf.split(real, self.d_steps)
         label_chunks = tf.split(labels, self.d_steps) if labels is not None else [None] * self.d_steps
         return reals, label_chunks
