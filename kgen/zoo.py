@@ -22,6 +22,10 @@ class Builder:
         labels: whether batches must carry labels.
         scale: pixel scaling the model expects ("tanh" -> [-1, 1], "sigmoid"
             -> [0, 1]).
+        description: one line on what the model is (default: the first line
+            of the builder's docstring).
+        paper: the paper it reproduces, e.g. "Radford et al. 2015,
+            https://arxiv.org/abs/1511.06434" ("" when none).
     """
 
     name: str
@@ -29,9 +33,16 @@ class Builder:
     data: str = "images"
     labels: bool = False
     scale: str = "tanh"
+    description: str = ""
+    paper: str = ""
+
+    def __post_init__(self):
+        if not self.description:
+            doc = (getattr(self.fn, "__doc__", None) or "").strip()
+            self.description = doc.splitlines()[0] if doc else self.name
 
 
-def register_builder(name, data="images", labels=False, scale="tanh"):
+def register_builder(name, data="images", labels=False, scale="tanh", description="", paper=""):
     """Register a model builder under `name`.
 
     Args:
@@ -39,6 +50,8 @@ def register_builder(name, data="images", labels=False, scale="tanh"):
         data: "images", "points" or "sequences".
         labels: whether the model trains on (x, labels) batches.
         scale: "tanh" or "sigmoid" input scaling.
+        description: one-line description (default: the docstring's first line).
+        paper: the paper the model follows.
 
     Returns:
         A decorator returning the function unchanged.
@@ -51,7 +64,7 @@ def register_builder(name, data="images", labels=False, scale="tanh"):
     def decorator(fn):
         if name in _BUILDERS and _BUILDERS[name].fn is not fn:
             raise ValueError(f"a builder named {name!r} is already registered")
-        _BUILDERS[name] = Builder(name, fn, data, labels, scale)
+        _BUILDERS[name] = Builder(name, fn, data, labels, scale, description, paper)
         return fn
 
     return decorator
