@@ -36,37 +36,74 @@ def load_metadata(bundle):
     return json.loads(path.read_text())
 
 
-def draw(distribution, n, shape, rng):
-    """Draw `n` samples of event `shape` from a metadata distribution record."""
-    kind = distribution.get("type", "normal")
-    shape = tuple(int(s) for s in shape)
-    eye = lambda k: np.eye(int(k), dtype=np.float32)  # noqa: E731
-    if kind == "uniform":
+def draw(distribution, n, shape=None, rng=None):
+    """Draw `n` samples from a prior's metadata record, exactly as `kgen.priors` does in numpy.
+
+    The same record and the same `numpy.random.Generator` state give the same
+    values as `kgen.priors.get(record).numpy_sample(n, rng)` (tested), so a
+    seed means the same latents on the device as in Python.
+
+    Args:
+        distribution: a record `{"type": ..., "shape": [...], ...}` from metadata.json.
+        n: number of samples.
+        shape: event shape, when the record has none.
+        rng: a `numpy.random.Generator`.
+    """
+    kind = distribution.get("type", "none")
+    shape = tuple(int(s) for s in distribution.get("shape", shape or ()))
+    if kind == "normal":
+        out = distribution.get("loc", 0.0) + distribution.get("scale", 1.0) * rng.standard_normal((n, *shape))
+    elif kind == "uniform":
         out = rng.uniform(distribution.get("low", -1.0), distribution.get("high", 1.0), (n, *shape))
     elif kind == "categorical":
-        k = int(distribution.get("num_classes", distribution.get("num_categories", 0)))
-        if distribution.get("one_hot", True) and shape:
-            return eye(shape[-1])[rng.integers(0, k, (n, *shape[:-1]))]
-        return rng.integers(0, k, (n, *shape)).astype(np.int32)
+        return rng.integers(0, int(distribution["num_classes"]), (n, *shape)).astype(np.int32)
     elif kind == "one_hot_categorical":
-        ids = rng.integers(0, int(distribution["num_categories"]), (n, int(distribution["num_variables"])))
-        out = eye(distribution["num_categories"])[ids].reshape((n, *shape))
-    elif kind == "infogan":
-        parts = [rng.standard_normal((n, int(distribution["noise_dim"])))]
-        parts += [eye(k)[rng.integers(0, int(k), n)] for k in distribution.get("categorical_dims", [])]
-        parts.append(rng.uniform(-1.0, 1.0, (n, int(distribution.get("continuous_dim", 0)))))
-        out = np.concatenate(parts, axis=-1).reshape((n, *shape))
+        v, k = int(distribution["num_variables"]), int(distribution["num_categories"])
+        out = np.eye(k, dtype=np.float32)[rng.integers(0, k, (n, v))].reshape(n, v * k)
+    elif kind == "bernoulli":
+        out = rng.uniform(0.0, 1.0, (n, *shape)) < distribution.get("p", 0.5)
     elif kind == "concat":
-        out = np.concatenate([draw(p, n, (*shape[:-1], int(p["size"])), rng).astype(np.float32)
-                              for p in distribution["parts"]], axis=-1)
-    elif kind == "normal":
-        out = distribution.get("loc", 0.0) + distribution.get("scale", 1.0) * rng.standard_normal((n, *shape))
+        out = np.concatenate([draw(p, n, None, rng).astype(np.float32) for p in distribution["parts"]], axis=-1)
     else:
-        # No prior to sample (a plain AE's code, a VQ codebook): N(0, 1) stands in.
-        print(f"kgen_litert: latent type {kind!r} has no sampler; drawing N(0, 1) (pass encoded "
+        # No prior to sample (a plain autoencoder's code): N(0, 1) stands in.
+        print(f"kgen_litert: input type {kind!r} has no prior; drawing N(0, 1) (pass encoded "
               "latents with --latents for meaningful samples)", file=sys.stderr)
         out = rng.standard_normal((n, *shape))
     return np.asarray(out, np.float32)
+
+
+def draw_inputs(input_specs, n, rng, labels=None, latents=None):
+    """Draw every random input of a signature, in its order, from its recorded prior.
+
+    Args:
+        input_specs: the signature's `inputs` from metadata.json.
+        n: batch size.
+        rng: a `numpy.random.Generator`.
+        labels: class ids for a `label` input (repeated to n), or None (drawn).
+        latents: an array for the `latent` input, or None (drawn).
+
+    Returns:
+        dict input name -> array of the input's dtype.
+    """
+    batch = {}
+    for spec in input_specs:
+        shape = tuple(spec["shape"][1:])
+        if spec["role"] == "label" and labels is not None:
+            k = int(spec["num_classes"])
+            value = np.resize(np.asarray(labels), n)
+            if np.any(value < 0) or np.any(value >= k):
+                raise ValueError(f"expected labels in [0, {k}). Received: {sorted(set(value.tolist()))}")
+        elif spec["role"] == "latent" and latents is not None:
+            value = np.asarray(latents)
+            if value.shape[1:] != shape:
+                raise ValueError(f"expected latents of shape (N, {', '.join(map(str, shape))}). "
+                                 f"Received: shape={value.shape}")
+        elif spec["role"] in ("latent", "code", "label"):
+            value = draw(spec.get("distribution") or {"type": "none"}, n, shape, rng)
+        else:
+            raise ValueError(f"input {spec['name']!r} has role {spec['role']!r}: pass it to run()")
+        batch[spec["name"]] = np.asarray(value).astype(spec["dtype"])
+    return batch
 
 
 class Bundle:
@@ -125,27 +162,8 @@ class Bundle:
                 for key, detail in out_details.items()}
 
     def sample_inputs(self, name, n, seed=None, labels=None, latents=None):
-        """Draw a generator's inputs: latents/codes from their distribution, labels uniform."""
-        rng = np.random.default_rng(seed)
-        batch = {}
-        for spec in self.signature(name)["inputs"]:
-            shape = spec["shape"][1:]
-            if spec["role"] == "label":
-                k = int(spec["num_classes"])
-                value = rng.integers(0, k, n) if labels is None else np.resize(np.asarray(labels), n)
-                if np.any(value < 0) or np.any(value >= k):
-                    raise ValueError(f"expected labels in [0, {k}). Received: {sorted(set(value.tolist()))}")
-            elif spec["role"] == "latent" and latents is not None:
-                value = np.asarray(latents, np.float32)
-                if value.shape[1:] != tuple(shape):
-                    raise ValueError(f"expected latents of shape (N, {', '.join(map(str, shape))}). "
-                                     f"Received: shape={value.shape}")
-            elif spec["role"] in ("latent", "code"):
-                value = draw(spec.get("distribution", {"type": "normal"}), n, shape, rng)
-            else:
-                raise ValueError(f"input {spec['name']!r} has role {spec['role']!r}: pass it to run()")
-            batch[spec["name"]] = np.asarray(value).astype(spec["dtype"])
-        return batch
+        """Draw a signature's random inputs from their recorded priors (see `draw_inputs`)."""
+        return draw_inputs(self.signature(name)["inputs"], n, np.random.default_rng(seed), labels, latents)
 
     def generate(self, n=16, seed=None, labels=None, latents=None, signature=None):
         """Generate `n` images (float, in the output's value range) from fresh or given latents."""

@@ -1,30 +1,23 @@
 """kgen: deep unsupervised and generative models for Keras 3.
 
-Submodules load on first use (`kgen.data`, `kgen.models`, `kgen.losses`,
-`kgen.metrics`, `kgen.export`, ...), so `import kgen` stays cheap.
+`import kgen` registers every kgen class with Keras (`package="kgen"`), so
+`keras.saving.load_model` loads any kgen model in a fresh process, and every
+model builder with `kgen.zoo`.
 """
 
-import importlib
+import os
+
+# TensorFlow prints its absl/oneDNN banner at import unless told otherwise;
+# users who want it set TF_CPP_MIN_LOG_LEVEL themselves.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-_SUBMODULES = (
-    "callbacks", "data", "distribute", "export", "layers", "losses", "metrics",
-    "images", "models", "networks", "runs", "training", "zoo",
-)
+from kgen import distribute, images, priors, zoo  # noqa: E402
+from kgen import layers, losses, networks  # noqa: E402
+from kgen import models  # noqa: E402
+from kgen import callbacks, data, export, features, latent, metrics, runs  # noqa: E402
+from kgen.training import train  # noqa: E402
 
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        module = importlib.import_module(f"kgen.{name}")
-        globals()[name] = module
-        return module
-    if name == "train":
-        from kgen.training import train
-
-        return train
-    raise AttributeError(f"module 'kgen' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_SUBMODULES) + ["train"])
+__all__ = ["callbacks", "data", "distribute", "export", "features", "images", "latent", "layers", "losses",
+           "metrics", "models", "networks", "priors", "runs", "train", "zoo"]

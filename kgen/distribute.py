@@ -89,6 +89,34 @@ def replica_id():
     return tf.cast(rid, tf.int32)
 
 
+def draw_for_replica(sampler, n, event_shape):
+    """Draw this replica's `n` values of a global-batch draw.
+
+    Under a strategy each replica draws the global batch `n * replicas`
+    with the same (mirrored) seed state and keeps its own slice: replicas
+    get distinct noise, and N replicas see exactly the noise one device
+    would see for the same global batch.
+
+    Args:
+        sampler: `shape -> tensor`, e.g. `lambda s: keras.random.normal(s, seed=gen)`.
+        n: values this replica needs (int or scalar tensor).
+        event_shape: shape of one value.
+
+    Returns:
+        A tensor `(n, *event_shape)`.
+
+    Example:
+        >>> eps = draw_for_replica(lambda s: keras.random.normal(s, seed=gen), 32, (16,))
+    """
+    event_shape = tuple(event_shape)
+    replicas = num_replicas()
+    if replicas == 1:
+        return sampler((n, *event_shape))
+    full = sampler((n * replicas, *event_shape))
+    start = replica_id() * n
+    return tf.slice(full, [start] + [0] * len(event_shape), [n, *event_shape])
+
+
 def scale_loss(loss):
     """Turn a local-batch mean into this replica's share of the global-batch mean.
 

@@ -1,7 +1,8 @@
 """Named model builders, so the CLI, recipes and contract tests build any model by name.
 
-Each model file registers its own builder with `@register_builder`; nothing
-here lists models.
+Each model file registers its own builder with `@register_builder` when its
+family is imported (`import kgen` imports them all); nothing here lists
+models, and this module imports none.
 """
 
 import dataclasses
@@ -72,7 +73,6 @@ def register_builder(name, data="images", labels=False, scale="tanh", descriptio
 
 def get(name):
     """Return the `Builder` registered under `name`."""
-    _load_all()
     if name not in _BUILDERS:
         raise ValueError(f"unknown model {name!r}. Known models: {names()}")
     return _BUILDERS[name]
@@ -88,11 +88,5 @@ def build(name, input_shape, **kwargs):
 
 
 def names():
-    """Names of every registered builder."""
-    _load_all()
+    """Names of every registered builder (`import kgen` registers every model family's)."""
     return sorted(_BUILDERS)
-
-
-def _load_all():
-    # Importing the models package runs every model file's decorator.
-    import kgen.models  # noqa: F401

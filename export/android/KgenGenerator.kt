@@ -12,9 +12,12 @@ import kotlin.math.roundToInt
  * Runs the `generate` (or `decode`) signature of a kgen export bundle and returns Bitmaps.
  *
  * Everything it needs comes from the bundle's metadata.json: the .tflite file of the
- * variant, the inputs (name, shape with -1 batch, role latent / label, latent
- * distribution), the int8 scale/zero point of int8_io files, and the output's
- * `to_pixels` mapping `pixel = (x + offset) * scale`.
+ * variant, the inputs (name, shape with -1 batch, role latent / label, and the model's
+ * prior as a `distribution` record: normal, uniform, categorical, one_hot_categorical,
+ * bernoulli or concat of those, as kgen.priors writes it), the int8 scale/zero point of
+ * int8_io files, and the output's `to_pixels` mapping `pixel = (x + offset) * scale`.
+ * The draws follow the same distributions as kgen's numpy sampler (with java.util.Random,
+ * so a seed gives other values than in Python).
  *
  * val gen = KgenGenerator(File(context.filesDir, "bundle"), variant = "int8")
  * val bitmaps = gen.generate(n = 4, labels = intArrayOf(3, 3, 7, 7), seed = 42L)
@@ -26,9 +29,12 @@ class KgenGenerator(
     numThreads: Int = 2,
 ) : AutoCloseable {
 
-    private class Input(val name: String, val role: String, val size: Int, val dtype: String,
+    private class Input(val name: String, val role: String, val dims: IntArray, val dtype: String,
                         val distribution: JSONObject?, val numClasses: Int,
-                        val qScale: Float, val qZeroPoint: Int)
+                        val qScale: Float, val qZeroPoint: Int) {
+        /** Values per sample (1 for a scalar label). */
+        val size: Int get() = dims.fold(1) { a, b -> a * b }
+    }
 
     private val signatureKey: String
     private val inputs = mutableListOf<Input>()
@@ -60,7 +66,7 @@ class KgenGenerator(
             inputs += Input(
                 name = name,
                 role = spec.getString("role"),
-                size = if (shape.length() > 1) shape.getInt(1) else 1,
+                dims = IntArray(shape.length() - 1) { shape.getInt(it + 1) },
                 dtype = tensorsIn.getJSONObject(name).getString("dtype"),
                 distribution = spec.optJSONObject("distribution"),
                 numClasses = spec.optInt("num_classes", 0),
@@ -82,22 +88,29 @@ class KgenGenerator(
                                   Interpreter.Options().setNumThreads(numThreads))
     }
 
-    /** Draws `n` latents from the recorded prior (labels cycled if given) and returns `n` Bitmaps. */
+    /** Draws `n` inputs from the recorded prior (labels cycled if given) and returns `n` Bitmaps. */
     fun generate(n: Int, labels: IntArray? = null, seed: Long = System.nanoTime()): List<Bitmap> {
         val random = Random(seed)
         val feeds = HashMap<String, Any>()
         for (input in inputs) {
-            feeds[input.name] = when (input.role) {
-                "label" -> IntArray(n) { i ->
-                    val id = labels?.get(i % labels.size) ?: random.nextInt(input.numClasses)
+            require(input.role in setOf("label", "latent", "code")) { "input ${input.name} has role ${input.role}" }
+            feeds[input.name] = if (input.role == "label" && labels != null) {
+                IntArray(n) { i ->
+                    val id = labels[i % labels.size]
                     require(id in 0 until input.numClasses) { "label $id not in [0, ${input.numClasses})" }
                     id
                 }
-                "latent", "code" -> {
-                    val z = Array(n) { FloatArray(input.size) { draw(input.distribution, random) } }
-                    if (input.dtype == "int8") Array(n) { b -> ByteArray(input.size) { quantize(z[b][it], input) } } else z
+            } else if (input.dtype == "int32") {
+                val ids = Array(n) { drawVector(input.distribution, input.size, random) }
+                when (input.dims.size) {
+                    0 -> IntArray(n) { ids[it][0].toInt() }
+                    1 -> Array(n) { b -> IntArray(input.size) { ids[b][it].toInt() } }
+                    2 -> Array(n) { b -> Array(input.dims[0]) { r -> IntArray(input.dims[1]) { c -> ids[b][r * input.dims[1] + c].toInt() } } }
+                    else -> throw IllegalArgumentException("integer input ${input.name} of rank ${input.dims.size} is not supported")
                 }
-                else -> throw IllegalArgumentException("input ${input.name} has role ${input.role}")
+            } else {
+                val z = Array(n) { drawVector(input.distribution, input.size, random) }
+                if (input.dtype == "int8") Array(n) { b -> ByteArray(input.size) { quantize(z[b][it], input) } } else z
             }
         }
         // Arrays carry their batch size: runSignature resizes the dynamic batch axis to n.
@@ -107,18 +120,48 @@ class KgenGenerator(
         return List(n) { toBitmap(out, it) }
     }
 
-    private fun draw(distribution: JSONObject?, random: Random): Float =
-        when (distribution?.optString("type", "normal") ?: "normal") {
+    /** One sample of `size` values from a prior record (kgen.priors metadata). */
+    private fun drawVector(distribution: JSONObject?, size: Int, random: Random): FloatArray {
+        val type = distribution?.optString("type", "none") ?: "none"
+        return when (type) {
+            "normal" -> {
+                val loc = distribution!!.optDouble("loc", 0.0); val scale = distribution.optDouble("scale", 1.0)
+                FloatArray(size) { (loc + scale * random.nextGaussian()).toFloat() }
+            }
             "uniform" -> {
                 val low = distribution!!.optDouble("low", -1.0); val high = distribution.optDouble("high", 1.0)
-                (low + (high - low) * random.nextDouble()).toFloat()
+                FloatArray(size) { (low + (high - low) * random.nextDouble()).toFloat() }
             }
-            else -> {  // "normal" (and "code": a plain AE has no prior, N(0, 1) stand-in)
-                val loc = distribution?.optDouble("loc", 0.0) ?: 0.0
-                val scale = distribution?.optDouble("scale", 1.0) ?: 1.0
-                (loc + scale * random.nextGaussian()).toFloat()
+            "categorical" -> {
+                val k = distribution!!.getInt("num_classes")
+                FloatArray(size) { random.nextInt(k).toFloat() }
             }
+            "one_hot_categorical" -> {
+                val v = distribution!!.getInt("num_variables"); val k = distribution.getInt("num_categories")
+                val out = FloatArray(v * k)
+                for (i in 0 until v) out[i * k + random.nextInt(k)] = 1f
+                out
+            }
+            "bernoulli" -> {
+                val p = distribution!!.optDouble("p", 0.5)
+                FloatArray(size) { if (random.nextDouble() < p) 1f else 0f }
+            }
+            "concat" -> {
+                val parts = distribution!!.getJSONArray("parts")
+                val out = FloatArray(size)
+                var start = 0
+                for (i in 0 until parts.length()) {
+                    val part = parts.getJSONObject(i)
+                    val values = drawVector(part, part.getInt("size"), random)
+                    values.copyInto(out, start)
+                    start += values.size
+                }
+                out
+            }
+            // No prior (a plain autoencoder's code): N(0, 1) stands in.
+            else -> FloatArray(size) { random.nextGaussian().toFloat() }
         }
+    }
 
     private fun quantize(x: Float, input: Input): Byte =
         ((x / input.qScale).roundToInt() + input.qZeroPoint).coerceIn(-128, 127).toByte()

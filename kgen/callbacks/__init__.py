@@ -1,13 +1,6 @@
 """Keras callbacks for generative models."""
 
 from kgen.callbacks.samples import JsonHistory, SampleGrid
-from kgen.callbacks.tricks import (
-    ExperienceReplay,
-    FakeReplayPool,
-    GeneratorEMA,
-    HistoricalAveraging,
-    InstanceNoiseSchedule,
-)
+from kgen.callbacks.tricks import GeneratorEMA, InstanceNoiseSchedule
 
-__all__ = ["JsonHistory", "SampleGrid", "ExperienceReplay", "FakeReplayPool", "GeneratorEMA",
-           "HistoricalAveraging", "InstanceNoiseSchedule"]
+__all__ = ["GeneratorEMA", "InstanceNoiseSchedule", "JsonHistory", "SampleGrid"]

@@ -21,13 +21,12 @@ def run(args):
     from kgen.images import save_grid
 
     model, config = runs.load_run(args.run_dir, compile=False)
-    rng = np.random.default_rng(args.seed)
-    z = rng.standard_normal((args.n, model.latent_dim)).astype("float32")
-    labels = None
-    if getattr(model, "num_classes", None):
+    # The model's own prior (InfoGAN codes, Gumbel one-hots, VQ indices, ...).
+    inputs = model.prior.numpy_sample(args.n, np.random.default_rng(args.seed))
+    if "labels" in inputs:
         ids = [int(v) for v in args.labels.split(",")] if args.labels else list(range(model.num_classes))
-        labels = np.resize(np.asarray(ids, "int32"), args.n)
-    images = np.asarray(model.generate(z, labels=labels))
+        inputs["labels"] = np.resize(np.asarray(ids, "int32"), args.n)
+    images = np.asarray(model.generate(inputs))
     out = Path(args.out) if args.out else Path(args.run_dir) / "samples" / "sample.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     save_grid(images, out, tuple(config.get("value_range") or (-1.0, 1.0)), scale=2)

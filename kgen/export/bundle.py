@@ -262,8 +262,9 @@ def _signature_metadata(ep):
         entry = {"name": spec.name, "shape": [-1, *(int(s) for s in spec.shape)],
                  "dtype": spec.dtype, "role": spec.role}
         info = dict(spec.info or {})
-        if spec.role in ("latent", "code"):
-            entry["distribution"] = info.pop("distribution", inputs_lib.DEFAULT_DISTRIBUTION)
+        if spec.role in ("latent", "code", "label"):
+            # The model's prior part (kgen.priors metadata); none for a code without a prior.
+            entry["distribution"] = info.pop("distribution", {"type": "none"})
         if spec.role == "label":
             entry["num_classes"] = int(info.pop("num_classes"))
         value_range = info.pop("value_range", None)

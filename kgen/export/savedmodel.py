@@ -157,12 +157,14 @@ def find_random_ops(concrete_function):
     return found
 
 
-def export_savedmodel(endpoints, path):
+def export_savedmodel(endpoints, path, serve=None):
     """Write endpoints as one SavedModel, one signature each, dynamic batch, no random op.
 
     Args:
         endpoints: `Endpoint`s (from `model.export_endpoints()`).
         path: output directory.
+        serve: name of the endpoint also exported as `serve` (the SavedModel's
+            default signature), or None.
 
     Returns:
         The path written.
@@ -194,5 +196,7 @@ def export_savedmodel(endpoints, path):
                 "export endpoints must take their noise as an input so LiteRT needs no custom op."
             )
         archive.add_endpoint(ep.name, fn, input_signature=spec)
+        if ep.name == serve and serve != "serve":
+            archive.add_endpoint("serve", fn, input_signature=spec)
     archive.write_out(str(path), verbose=False)
     return path

@@ -1,8 +1,19 @@
-"""kgen models: Keras subclassed models with custom `train_step`s."""
+"""kgen models, grouped by family; each sub-package's `__init__` lists what it offers.
 
-from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
-from kgen.models.gan import GAN
-from kgen.models.gan_family import *  # noqa: F401,F403  (WGAN, WGAN-GP, unrolled, cGAN, InfoGAN)
-from kgen.models.ae_family import *  # noqa: F401,F403  (autoencoders and VAEs)
+- `kgen.models.core`: the contract every model keeps (`GenerativeModel`, endpoints, the update routine).
+- `kgen.models.gan`: the GAN engine and its variants, penalties and tricks.
+- `kgen.models.autoencoders`: deterministic autoencoders.
+- `kgen.models.vae`: variational autoencoders.
 
-__all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "GAN"]
+Importing a family registers its models with Keras (`package="kgen"`) and
+its builders with `kgen.zoo`.
+"""
+
+from kgen.models import autoencoders, core, gan, vae
+from kgen.models.autoencoders import *  # noqa: F401,F403
+from kgen.models.core import Endpoint, GenerativeModel, TensorSpec
+from kgen.models.gan import *  # noqa: F401,F403
+from kgen.models.vae import *  # noqa: F401,F403
+
+__all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "autoencoders", "core", "gan", "vae",
+           *autoencoders.__all__, *gan.__all__, *vae.__all__]

@@ -8,7 +8,7 @@ import math
 import keras
 from keras import layers
 
-from kgen.layers import OneHot
+from kgen.layers import OneHot, SpectralNormalization
 
 
 def _check_image_shape(image_shape):
@@ -134,6 +134,7 @@ def build_dcgan_discriminator(
     num_classes=None,
     synchronized_bn=False,
     dropout=0.0,
+    spectral_norm=False,
     name="discriminator",
 ):
     """Build a DCGAN discriminator returning one logit per image.
@@ -152,6 +153,9 @@ def build_dcgan_discriminator(
         synchronized_bn: synchronize batch-norm statistics across replicas
             (off by default; per-replica statistics as in Keras).
         dropout: dropout rate after each block.
+        spectral_norm: wrap every convolution and the logit layer in
+            `kgen.layers.SpectralNormalization` (SNGAN, Miyato et al., 2018;
+            use with norm=None).
         name: model name.
 
     Returns:
@@ -172,11 +176,14 @@ def build_dcgan_discriminator(
         label_map = OneHot(num_classes, spatial_size=size, name="labels_map")(labels)
         h = layers.Concatenate(name="image_and_label")([images, label_map])
     n_down = int(math.log2(size)) - 2
+    def sn(layer):
+        return SpectralNormalization(layer, name=f"{layer.name}_sn") if spectral_norm else layer
+
     for i in range(n_down):
-        h = layers.Conv2D(
+        h = sn(layers.Conv2D(
             base_filters * 2**i, 4, strides=2, padding="same", use_bias=(i == 0 or norm is None),
             name=f"block{i}_conv",
-        )(h)
+        ))(h)
         if i > 0:
             n = _norm(norm, synchronized_bn, f"block{i}_norm")
             h = n(h) if n is not None else h
@@ -184,5 +191,5 @@ def build_dcgan_discriminator(
         if dropout:
             h = layers.Dropout(dropout, name=f"block{i}_dropout")(h)
     h = layers.Flatten(name="flatten")(h)
-    logits = layers.Dense(1, dtype="float32", name="logits")(h)
+    logits = sn(layers.Dense(1, dtype="float32", name="logits"))(h)
     return keras.Model(inputs if num_classes else images, logits, name=name)

@@ -7,7 +7,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from kgen.models.autoencoder import Autoencoder, _compile, dense_pair
+from kgen import distribute
+from kgen.models.autoencoders.autoencoder import Autoencoder, _compile, dense_pair
 from kgen.zoo import register_builder
 
 _CORRUPTIONS = {}
@@ -136,8 +137,8 @@ class DenoisingAutoencoder(Autoencoder):
         if kind not in fns:
             raise ValueError(f"expected noise kind 'uniform' or 'normal'. Received: {kind!r}")
         fn = fns[kind]
-        return self._draw(lambda shape: fn(shape, seed=self.seed_generator, dtype=x.dtype),
-                          ops.shape(x)[0], tuple(x.shape[1:]))
+        return distribute.draw_for_replica(lambda shape: fn(shape, seed=self.seed_generator, dtype=x.dtype),
+                                           ops.shape(x)[0], tuple(x.shape[1:]))
 
     def corrupt(self, x):
         return self.corruption(ops.cast(x, "float32"), self.draw_noise)

@@ -7,9 +7,10 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
-from kgen.models.replica_ops import cross_replica_mean, cross_replica_sum
-from kgen.models.scaffold import EncoderDecoderConfig, SingleLossSteps
+from kgen import priors
+from kgen.models.core import (Endpoint, EncoderDecoderConfig, GenerativeModel, SingleObjectiveSteps, TensorSpec,
+                              cross_replica_mean, cross_replica_sum)
+from kgen.networks.autoencoders import build_conv_feature_decoder, build_conv_feature_encoder
 from kgen.zoo import register_builder
 
 
@@ -102,14 +103,43 @@ class VectorQuantizer(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class VQVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
+class CodebookLookup(keras.layers.Layer):
+    """Integer code indices `(N, ...)` to their codebook vectors `(N, ..., D)` (a frozen copy for export).
+
+    Args:
+        num_embeddings: K.
+        embedding_dim: D (set the values with `set_weights([codebook])`).
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        self.codebook = self.add_weight(shape=(self.num_embeddings, self.embedding_dim), name="codebook",
+                                        initializer="zeros", trainable=False)
+
+    def call(self, indices):
+        return ops.take(ops.convert_to_tensor(self.codebook), ops.cast(indices, "int32"), axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.embedding_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "num_embeddings": self.num_embeddings,
+                "embedding_dim": self.embedding_dim}
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class VQVAE(SingleObjectiveSteps, EncoderDecoderConfig, GenerativeModel):
     """Vector-quantized autoencoder.
 
     Loss = reconstruction MSE (mean over pixels) + codebook loss
     `mean ||sg(z_e) - e||^2` (omitted with EMA updates) + commitment loss
     `beta * mean ||z_e - sg(e)||^2`. The decoder takes the flattened
-    quantized map `(N, h*w*D)`, which is this model's latent; `generate(n)`
-    decodes maps of codes drawn uniformly (no learned prior).
+    quantized map `(N, h*w*D)`. The model's prior is over code *indices*:
+    `kgen.priors.Categorical(K, (h, w))`, uniform (no learned prior), and its
+    generate/decode endpoint maps index maps to images (`latent_dim` is
+    `h*w`, the number of indices).
 
     Args:
         encoder: `images -> (N, h, w, D)`.
@@ -127,35 +157,24 @@ class VQVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
 
     def __init__(self, encoder, decoder, num_embeddings=64, commitment_cost=0.25, ema=False,
                  decay=0.99, seed=None, **kwargs):
-        kwargs.pop("latent_dim", None)
-        kwargs.pop("num_classes", None)
-        self.latent_shape = tuple(int(v) for v in encoder.output_shape[1:])
-        if len(self.latent_shape) != 3:
+        latent_shape = tuple(int(v) for v in encoder.output_shape[1:])
+        if len(latent_shape) != 3:
             raise ValueError(f"expected an encoder output (N, h, w, D). Received: {encoder.output_shape}")
-        latent_dim = self.latent_shape[0] * self.latent_shape[1] * self.latent_shape[2]
-        super().__init__(latent_dim=latent_dim, seed=seed, **kwargs)
-        if int(decoder.input_shape[-1]) != latent_dim:
-            raise ValueError(f"the decoder must take flat latents of size h*w*D={latent_dim}. "
+        super().__init__(prior=priors.Categorical(num_embeddings, latent_shape[:2]), seed=seed, **kwargs)
+        self.latent_shape = latent_shape
+        self.code_size = latent_shape[0] * latent_shape[1] * latent_shape[2]
+        if int(decoder.input_shape[-1]) != self.code_size:
+            raise ValueError(f"the decoder must take flat latents of size h*w*D={self.code_size}. "
                              f"Received: decoder input {decoder.input_shape}")
         self.encoder = encoder
         self.decoder = decoder
         self.commitment_cost = float(commitment_cost)
         self.quantizer = VectorQuantizer(num_embeddings, self.latent_shape[-1], ema=ema, decay=decay,
                                          name="quantizer")
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.vq_tracker = keras.metrics.Mean(name="vq_loss")
-        self.perplexity_tracker = keras.metrics.Mean(name="perplexity")
         self.built = True
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.vq_tracker,
-                self.perplexity_tracker]
-
-    def latent_distribution(self):
-        return {"type": "vq_codebook", "latent_shape": list(self.latent_shape),
-                "num_embeddings": self.quantizer.num_embeddings}
+    def metric_names(self):
+        return ["loss", "reconstruction_loss", "vq_loss", "perplexity"]
 
     def compute_losses(self, x, training=True):
         x = tf.cast(x, tf.float32)
@@ -166,52 +185,43 @@ class VQVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         if not self.quantizer.ema:
             vq = vq + tf.reduce_mean(tf.square(tf.stop_gradient(z_e) - z_q))
         z_st = self.quantizer.straight_through(z_e, z_q)
-        x_hat = self.decoder(tf.reshape(z_st, (-1, self.latent_dim)), training=training)
+        x_hat = self.decoder(tf.reshape(z_st, (-1, self.code_size)), training=training)
         rec = tf.reduce_mean(tf.square(x - tf.cast(x_hat, tf.float32)))
         usage = cross_replica_mean(
             tf.reduce_mean(tf.one_hot(tf.reshape(idx, (-1,)), self.quantizer.num_embeddings), 0))
         perplexity = tf.exp(-tf.reduce_sum(usage * tf.math.log(usage + 1e-10)))
-        extra = {"reconstruction_loss": rec, "vq_loss": vq, "perplexity": perplexity}
-        return rec + vq, extra, (z_e, idx)
+        return {"loss": rec + vq, "reconstruction_loss": rec, "vq_loss": vq, "perplexity": perplexity,
+                "encoder_outputs": z_e, "code_indices": idx}
 
-    # Train/test steps: SingleLossSteps; the EMA codebook update follows the optimizer step.
-    def step_losses(self, x, training=True):
-        return self.compute_losses(x, training=training)
-
-    def after_train_step(self, aux):
+    # Train/test steps: SingleObjectiveSteps; the EMA codebook update follows the optimizer step.
+    def after_update(self, terms):
         if self.quantizer.ema:
-            self.quantizer.ema_update(*aux)
+            self.quantizer.ema_update(terms["encoder_outputs"], terms["code_indices"])
 
     # -- inference --------------------------------------------------------------
     def call(self, x, training=False):
         return self.reconstruct(x, training)
 
     def encode(self, x, training=False):
-        """Flattened quantized maps `(N, h*w*D)` (this model's latent)."""
+        """Flattened quantized maps `(N, h*w*D)` (the decoder's input)."""
         z_q = self.quantizer(self.encoder(ops.convert_to_tensor(x, "float32"), training=training))
-        return ops.reshape(z_q, (-1, self.latent_dim))
+        return ops.reshape(z_q, (-1, self.code_size))
 
     def encode_indices(self, x):
         """Code indices `(N, h, w)`."""
         return self.quantizer.nearest(self.encoder(ops.convert_to_tensor(x, "float32")))[1]
 
-    def decode_indices(self, indices):
+    def decode_indices(self, indices, training=False):
         """Images from code indices `(N, h, w)`."""
         z_q = self.quantizer.lookup(indices)
-        return self.decode_latent(ops.reshape(z_q, (-1, self.latent_dim)))
+        return self.decoder(ops.reshape(z_q, (-1, self.code_size)), training=training)
 
     def reconstruct(self, x, training=False):
-        return self.decode_latent(self.encode(x, training), training=training)
-
-    def sample_latent(self, n):
-        """Maps of uniformly drawn codes, flattened `(n, h*w*D)`."""
-        idx = self._draw(lambda shape: keras.random.randint(
-            shape, 0, self.quantizer.num_embeddings, seed=self.seed_generator, dtype="int32"),
-            n, self.latent_shape[:2])
-        return tf.reshape(self.quantizer.lookup(idx), (-1, self.latent_dim))
+        return self.decoder(self.encode(x, training), training=training)
 
     def decode_latent(self, z, labels=None, training=False):
-        return self.decoder(z, training=training)
+        """Images from the prior's latent: code index maps `(N, h, w)`."""
+        return self.decode_indices(z, training=training)
 
     def export_endpoints(self):
         shape = tuple(self.encoder.inputs[0].shape[1:])
@@ -220,25 +230,26 @@ class VQVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         q.set_weights(self.quantizer.get_weights())
         # A copy of the quantizer (same codebook values) keeps the export
         # graph free of the training model's variables.
-        flat = layers.Reshape((self.latent_dim,), name="flat_latent")(q(self.encoder.outputs[0]))
+        flat = layers.Reshape((self.code_size,), name="flat_latent")(q(self.encoder.outputs[0]))
         encode = keras.Model(self.encoder.inputs, flat, name="encode")
+        lookup = CodebookLookup(self.quantizer.num_embeddings, self.latent_shape[-1], name="codebook")
+        lookup.build(None)
+        lookup.set_weights([self.quantizer.get_weights()[0]])
+        indices = keras.Input(self.latent_shape[:2], dtype="int32", name="latent")
+        codes = layers.Reshape((self.code_size,), name="flat_codes")(lookup(indices))
+        decode = keras.Model(indices, self.decoder(codes), name="decode")
         return [
-            Endpoint("decode", self.decoder,
-                     [TensorSpec("latent", (self.latent_dim,), "float32", "latent",
-                                 {"distribution": self.latent_distribution()})],
+            Endpoint("decode", decode, self.prior_specs(),
                      [TensorSpec("images", tuple(self.decoder.output_shape[1:]), "float32", "image",
                                  {"value_range": [0.0, 1.0]})]),
             Endpoint("encode", encode,
                      [TensorSpec("images", shape, "float32", "image", {"value_range": [0.0, 1.0]})],
-                     [TensorSpec("code", (self.latent_dim,), "float32", "code",
+                     [TensorSpec("code", (self.code_size,), "float32", "code",
                                  {"quantized": True, "latent_shape": list(self.latent_shape)})]),
         ]
 
     def get_config(self):
-        config = super().get_config()
-        for key in ("latent_dim", "num_classes"):
-            config.pop(key)
-        return {**config,
+        return {**super().get_config(),
                 **self.networks_config(),
                 "num_embeddings": self.quantizer.num_embeddings,
                 "commitment_cost": self.commitment_cost, "ema": self.quantizer.ema,
@@ -254,8 +265,6 @@ def build_vqvae(input_shape, num_classes=None, tiny=False, num_embeddings=None, 
     Returns:
         A compiled `VQVAE` (K=64, D=16 by default; K=8, D=2 tiny).
     """
-    from kgen.networks.autoencoders import build_conv_feature_decoder, build_conv_feature_encoder
-
     if latent_dim:
         raise ValueError("a VQ-VAE's latent size is set by embedding_dim and the encoder's "
                          f"downsampling, not latent_dim={latent_dim}; pass embedding_dim=.")

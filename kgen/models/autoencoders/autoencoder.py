@@ -4,8 +4,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
-from kgen.models.scaffold import EncoderDecoderConfig, SingleLossSteps
+from kgen.models.core import Endpoint, EncoderDecoderConfig, GenerativeModel, SingleObjectiveSteps, TensorSpec
+from kgen.networks.autoencoders import (build_conv_decoder, build_conv_encoder, build_dense_decoder,
+                                        build_dense_encoder)
 from kgen.zoo import register_builder
 
 _RECONSTRUCTION = ("mse", "bce")
@@ -39,12 +40,15 @@ def reconstruction_error(x, x_hat, loss="mse"):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class Autoencoder(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
+class Autoencoder(SingleObjectiveSteps, EncoderDecoderConfig, GenerativeModel):
     """Deterministic autoencoder `x -> code -> x_hat` trained on reconstruction error.
 
     Losses are per-example sums over pixels, averaged over the batch.
     Subclasses add penalties by overriding `compute_penalty` and change the
-    encoder input by overriding `corrupt` (denoising).
+    encoder input by overriding `corrupt` (denoising). A deterministic
+    autoencoder has no prior (`self.prior` is empty): `latent_dim` is its
+    code size, `generate` needs codes (from `encode`), and sample grids show
+    reconstructions.
 
     Args:
         encoder: Keras model `images -> (N, code_dim)`.
@@ -61,9 +65,7 @@ class Autoencoder(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
     """
 
     def __init__(self, encoder, decoder, reconstruction_loss="mse", seed=None, **kwargs):
-        latent_dim = kwargs.pop("latent_dim", None) or int(encoder.output_shape[-1])
-        kwargs.pop("num_classes", None)
-        super().__init__(latent_dim=latent_dim, seed=seed, **kwargs)
+        super().__init__(seed=seed, **kwargs)
         if reconstruction_loss not in _RECONSTRUCTION:
             raise ValueError(
                 f"expected reconstruction_loss in {_RECONSTRUCTION}. "
@@ -72,13 +74,19 @@ class Autoencoder(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         self.encoder = encoder
         self.decoder = decoder
         self.reconstruction_loss = reconstruction_loss
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.built = True
 
     @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker]
+    def latent_dim(self):
+        """The code size (the decoder's input); an autoencoder has no prior over it."""
+        return int(self.decoder.input_shape[-1])
+
+    def metric_names(self):
+        return ["loss", "reconstruction_loss", *self.penalty_names()]
+
+    def penalty_names(self):
+        """Names of the metrics `compute_penalty` reports."""
+        return []
 
     # -- inference ------------------------------------------------------------
     def call(self, x, training=False):
@@ -127,24 +135,15 @@ class Autoencoder(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         return ops.zeros((), "float32"), {}
 
     def compute_losses(self, x, training=True):
-        """Total loss (local-batch mean), reconstruction loss, and extra metrics."""
+        """`{"loss": reconstruction + penalty, "reconstruction_loss": ..., **penalty metrics}` (local means)."""
         x_input = self.corrupt(x) if training else x
         code = self.encoder(x_input, training=training)
         x_hat = self.decoder(code, training=training)
         rec = ops.mean(reconstruction_error(x, x_hat, self.reconstruction_loss))
         penalty, extra = self.compute_penalty(x, x_input, code, x_hat)
-        return rec + penalty, rec, extra
-
-    # -- how it runs (train/test steps: SingleLossSteps) ------------------------
-    def step_losses(self, x, training=True):
-        loss, rec, extra = self.compute_losses(x, training=training)
-        return loss, {"reconstruction_loss": rec, **extra}, None
+        return {"loss": rec + penalty, "reconstruction_loss": rec, **extra}
 
     # -- export and config ------------------------------------------------------
-    def latent_distribution(self):
-        # A deterministic AE has no prior: `generate(n)` decodes N(0, 1) codes
-        # only as a convenience; decode encoded inputs for meaningful samples.
-        return {"type": "code", "note": "no prior; decode codes from encode()"}
 
     def _image_spec(self, network, name="images", role="image"):
         shape = tuple(network.output_shape[1:])
@@ -158,8 +157,8 @@ class Autoencoder(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         code = TensorSpec("code", (self.latent_dim,), "float32", "code")
         return [
             Endpoint("decode", self.decoder,
-                     [TensorSpec("latent", (self.latent_dim,), "float32", "latent",
-                                 {"distribution": self.latent_distribution()})],
+                     [TensorSpec("latent", (self.latent_dim,), "float32", "code",
+                                 {"note": "no prior: decode codes from encode"})],
                      [self._image_spec(self.decoder)]),
             Endpoint("encode", self.encoder,
                      [TensorSpec("images", in_shape, "float32", "image",
@@ -168,10 +167,8 @@ class Autoencoder(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         ]
 
     def get_config(self):
-        config = super().get_config()
-        config.pop("num_classes", None)
         return {
-            **config,
+            **super().get_config(),
             **self.networks_config(),
             "reconstruction_loss": self.reconstruction_loss,
         }
@@ -185,8 +182,6 @@ def _compile(model, learning_rate, **compile_kwargs):
 def dense_pair(input_shape, code_dim, hidden_units, activation="relu",
                code_activation=None, output_activation="sigmoid"):
     """An MLP encoder/decoder pair with mirrored hidden layers."""
-    from kgen.networks.autoencoders import build_dense_decoder, build_dense_encoder
-
     shape = tuple(input_shape)
     if len(shape) != 3:
         raise ValueError(f"expected input_shape (H, W, C). Received: input_shape={shape}")
@@ -221,8 +216,6 @@ def build_conv_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=N
     Returns:
         A compiled `Autoencoder`.
     """
-    from kgen.networks.autoencoders import build_conv_decoder, build_conv_encoder
-
     code_dim = code_dim or latent_dim or (4 if tiny else 32)
     filters = tuple(filters or ((4, 8) if tiny else (32, 64)))
     enc = build_conv_encoder(input_shape, code_dim, filters)

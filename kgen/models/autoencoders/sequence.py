@@ -6,10 +6,11 @@ features exactly `mask_value`) are masked in the encoder and in the loss.
 """
 
 import keras
+import numpy as np
 from keras import layers, ops
 
-from kgen.models.autoencoder import Autoencoder
-from kgen.models.base import Endpoint, TensorSpec
+from kgen.models.autoencoders.autoencoder import Autoencoder
+from kgen.models.core import Endpoint, TensorSpec
 from kgen.zoo import register_builder
 
 
@@ -70,11 +71,9 @@ class SequenceAutoencoder(Autoencoder):
         mask = sequence_mask(x, self.mask_value)
         err = ops.sum(ops.square(x - x_hat), axis=-1) * mask
         rec = ops.mean(ops.sum(err, axis=-1))
-        return rec, rec, {}
+        return {"loss": rec, "reconstruction_loss": rec}
 
     def anomaly_score(self, x, batch_size=256):
-        import numpy as np
-
         out = []
         for i in range(0, len(x), batch_size):
             xb = ops.convert_to_tensor(np.asarray(x[i:i + batch_size]), "float32")
@@ -87,8 +86,8 @@ class SequenceAutoencoder(Autoencoder):
         shape = tuple(self.encoder.input_shape[1:])
         return [
             Endpoint("decode", self.decoder,
-                     [TensorSpec("latent", (self.latent_dim,), "float32", "latent",
-                                 {"distribution": self.latent_distribution()})],
+                     [TensorSpec("latent", (self.latent_dim,), "float32", "code",
+                                 {"note": "no prior: decode codes from encode"})],
                      [TensorSpec("sequences", shape, "float32", "output",
                                  {"note": "reconstruction for every step; the caller truncates"})]),
             Endpoint("encode", self.encoder,

@@ -1,13 +1,14 @@
 """InfoGAN (Chen et al., 2016): interpretable codes by maximizing a mutual-information lower bound."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
-from keras import ops
+from keras import layers, ops
 
-from kgen import distribute, losses
-from kgen.models.base import Endpoint, TensorSpec
-from kgen.models.gan import GAN
+from kgen import losses, priors
+from kgen.models.gan.engine import GAN
+from kgen.networks import build_dcgan_discriminator, build_dcgan_generator, build_mlp_discriminator, build_mlp_generator
 from kgen.zoo import register_builder
 
 
@@ -16,17 +17,18 @@ class InfoGAN(GAN):
     """GAN with categorical and continuous codes recovered by a Q head on the discriminator's trunk.
 
     The generator input is one vector `[z (noise_dim), one-hot c_cat
-    (sum(categorical_dims)), c_cont (continuous_dim)]` with `z ~ N(0, 1)`,
-    `c_cat` uniform and `c_cont ~ U(-1, 1)`; `latent_dim` is its total size
-    (so `generate` and export work as for any GAN). The discriminator returns
-    `[logits, features]`; `q_network` maps the shared features to
-    `[categorical logits (sum(categorical_dims)), continuous means
+    (sum(categorical_dims)), c_cont (continuous_dim)]`: the model's latent
+    prior is `kgen.priors.Concatenate([Normal(noise_dim), OneHotCategorical
+    per code, Uniform(-1, 1)])`, so `generate`, sample grids and the edge
+    runner all draw InfoGAN codes. The discriminator returns `[logits,
+    features]`; `q_network` maps the shared features of the generated
+    samples to `[categorical logits (sum(categorical_dims)), continuous means
     (continuous_dim)]`. The mutual-information term
     `L_MI = -E log Q(c | G(z, c))` (`kgen.losses.mutual_information_penalty`;
     Gaussian Q with unit std for the continuous codes, as in the paper's
     "factored Gaussian") is added, times `info_weight`, to both the
-    discriminator+Q loss and the generator loss. `I(c; G) >= H(c) - L_MI`.
-    https://arxiv.org/abs/1606.03657
+    discriminator+Q loss and the generator loss (metric `info_loss`).
+    `I(c; G) >= H(c) - L_MI`. https://arxiv.org/abs/1606.03657
 
     Args:
         generator: model `latent (latent_dim) -> sample`.
@@ -46,46 +48,38 @@ class InfoGAN(GAN):
 
     def __init__(self, generator, discriminator, q_network, noise_dim, categorical_dims=(10,),
                  continuous_dim=2, info_weight=1.0, **kwargs):
+        for key in ("latent_dim", "num_classes", "prior", "condition"):
+            if kwargs.pop(key, None) not in (None, 0, noise_dim + sum(categorical_dims) + continuous_dim):
+                raise ValueError(f"InfoGAN sets its {key} from noise_dim, categorical_dims and continuous_dim.")
         self.noise_dim = int(noise_dim)
         self.categorical_dims = tuple(int(k) for k in categorical_dims)
         self.continuous_dim = int(continuous_dim)
-        kwargs.pop("latent_dim", None)
-        kwargs.pop("num_classes", None)
-        latent_dim = self.noise_dim + sum(self.categorical_dims) + self.continuous_dim
-        super().__init__(generator, discriminator, latent_dim, **kwargs)
+        parts = [priors.Normal((self.noise_dim,))]
+        parts += [priors.OneHotCategorical(1, k) for k in self.categorical_dims]
+        if self.continuous_dim:
+            parts.append(priors.Uniform((self.continuous_dim,), -1.0, 1.0))
         self.q_network = q_network
+        super().__init__(generator, discriminator, prior=priors.Concatenate(parts), **kwargs)
         self.info_weight = float(info_weight)
-        self.info_tracker = keras.metrics.Mean(name="info_loss")
 
-    @property
-    def metrics(self):
-        return [*super().metrics, self.info_tracker]
+    def metric_names(self):
+        return [*super().metric_names(), "info_loss"]
 
-    def build(self, input_shape=None):
-        if self.d_optimizer is not None and not self.d_optimizer.built:
-            self.d_optimizer.build(self._dq_variables())
-        super().build(input_shape)
+    def variables_for(self, role):
+        if role == "discriminator":
+            return self.discriminator.trainable_variables + self.q_network.trainable_variables
+        return super().variables_for(role)
 
-    def _dq_variables(self):
-        return self.discriminator.trainable_variables + self.q_network.trainable_variables
-
-    # -- latents ---------------------------------------------------------------
-    def latent_distribution(self):
-        return {"type": "infogan", "noise_dim": self.noise_dim,
-                "categorical_dims": list(self.categorical_dims), "continuous_dim": self.continuous_dim,
-                "layout": "[normal noise, one-hot categorical codes, uniform(-1, 1) continuous codes]"}
-
-    def sample_codes(self, n):
-        """Draw `(noise, [categorical ids], continuous)` for `n` samples."""
-        noise = self._draw(lambda s: keras.random.normal(s, seed=self.seed_generator), n, (self.noise_dim,))
-        cats = [self._draw(lambda s, k=k: keras.random.randint(s, 0, k, seed=self.seed_generator, dtype="int32"),
-                           n, ()) for k in self.categorical_dims]
-        cont = self._draw(lambda s: keras.random.uniform(s, -1.0, 1.0, seed=self.seed_generator), n,
-                          (self.continuous_dim,))
-        return noise, cats, cont
+    # -- codes ---------------------------------------------------------------------
+    def split_codes(self, z):
+        """`(noise, [categorical ids], continuous or None)` of latents `z`."""
+        pieces = self.prior["latent"].split(ops.cast(z, "float32"))
+        cats = [tf.argmax(p, axis=-1, output_type=tf.int32) for p in pieces[1:1 + len(self.categorical_dims)]]
+        cont = pieces[-1] if self.continuous_dim else None
+        return pieces[0], cats, cont
 
     def make_latent(self, n=None, noise=None, categorical=None, continuous=None):
-        """Assemble generator inputs from codes (random where not given).
+        """Assemble generator inputs from codes (drawn from the prior where not given).
 
         Args:
             n: number of latents (inferred from given codes otherwise).
@@ -106,25 +100,19 @@ class InfoGAN(GAN):
                     break
         if n is None:
             raise ValueError("make_latent needs n or at least one code.")
-        r_noise, r_cats, r_cont = self.sample_codes(n)
+        r_noise, r_cats, r_cont = self.split_codes(self.sample_latent(n))
         noise = r_noise if noise is None else ops.convert_to_tensor(noise, "float32")
-        cats = r_cats if categorical is None else [ops.convert_to_tensor(c, "int32") for c in categorical]
+        cats = r_cats if categorical is None else [ops.convert_to_tensor(np.asarray(c), "int32") for c in categorical]
         cont = r_cont if continuous is None else ops.convert_to_tensor(continuous, "float32")
-        return self._assemble(noise, cats, cont)
-
-    def _assemble(self, noise, cats, cont):
         parts = [noise] + [ops.one_hot(c, k) for c, k in zip(cats, self.categorical_dims)]
         if self.continuous_dim:
             parts.append(cont)
         return ops.concatenate([ops.cast(p, "float32") for p in parts], axis=-1)
 
-    def sample_latent(self, n):
-        return self._assemble(*self.sample_codes(n))
-
     # -- what to compute -------------------------------------------------------------
-    def q_distributions(self, features):
+    def q_distributions(self, features, training=True):
         """The Q head's posteriors over the codes, as `tfp.distributions`."""
-        out = self.q_network(features, training=True)
+        out = self.q_network(features, training=training)
         out = out if isinstance(out, (list, tuple)) else [out]
         cat_logits = ops.cast(out[0], "float32")
         dists, start = [], 0
@@ -135,73 +123,36 @@ class InfoGAN(GAN):
             dists.append(tfp.distributions.Normal(ops.cast(out[-1], "float32"), 1.0))
         return dists
 
-    def compute_info_loss(self, codes, features):
+    def forward(self, role, real, condition, fakes, training=True):
+        outputs = super().forward(role, real, condition, fakes, training)
+        features = outputs.fake_features
+        if fakes.fake is not fakes.generated:
+            # Experience replay mixed past fakes into the GAN loss's batch; Q
+            # learns on the current fakes, whose codes are known.
+            _, features = self.discriminate(fakes.generated, None, training)
+        outputs.extras["q_distributions"] = self.q_distributions(features, training)
+        return outputs
+
+    def info_loss(self, outputs):
         """`info_weight * -E log Q(c | G(z, c))` (local mean)."""
-        _, cats, cont = codes
+        _, cats, cont = self.split_codes(outputs.fakes.inputs["latent"])
         structured = list(cats) + ([cont] if self.continuous_dim else [])
-        return losses.mutual_information_penalty(structured, self.q_distributions(features),
+        return losses.mutual_information_penalty(structured, outputs.extras["q_distributions"],
                                                  weights=self.info_weight)
 
-    # -- how it runs ---------------------------------------------------------------------
-    def discriminator_step(self, real, labels=None):
-        n = ops.shape(real)[0]
-        codes = self.sample_codes(n)
-        fake = self.generator(self._assemble(*codes), training=True)
-        # Experience replay (`discriminator_fakes`) swaps part of the GAN
-        # loss's fakes for past ones; Q still learns on the current fakes,
-        # whose codes are known.
-        replayed, _ = self.discriminator_fakes(fake)
-        variables = self._dq_variables()
-        with tf.GradientTape() as tape:
-            real_out, _ = self.discriminator(real, training=True)
-            fake_out, fake_features = self.discriminator(fake, training=True)
-            if replayed is not fake:
-                fake_out, _ = self.discriminator(replayed, training=True)
-            gan_loss = self.compute_discriminator_loss(real, replayed, real_out, fake_out)
-            info = self.compute_info_loss(codes, fake_features)
-            loss = gan_loss + info
-            scaled = self.d_optimizer.scale_loss(distribute.scale_loss(loss))
-        grads = tape.gradient(scaled, variables)
-        self.d_optimizer.apply_gradients(zip(grads, variables))
-        self.after_discriminator_step()
-        return gan_loss
+    def _with_info(self, terms, outputs):
+        info = self.info_loss(outputs)
+        return {**terms, "loss": terms["loss"] + info, "info_loss": info}
 
-    def generator_step(self, n, labels=None):
-        codes = self.sample_codes(n)
-        variables = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            fake = self.generator(self._assemble(*codes), training=True)
-            fake_out, fake_features = self.discriminator(fake, training=True)
-            gan_loss = self.compute_generator_loss(fake, fake_out)
-            info = self.compute_info_loss(codes, fake_features)
-            scaled = self.g_optimizer.scale_loss(distribute.scale_loss(gan_loss + info))
-        grads = tape.gradient(scaled, variables)
-        self.g_optimizer.apply_gradients(zip(grads, variables))
-        self.info_tracker.update_state(info)
-        return gan_loss
+    def compute_discriminator_loss(self, outputs):
+        return self._with_info(super().compute_discriminator_loss(outputs), outputs)
 
-    def test_step(self, data):
-        real, _ = self._unpack(data)
-        n = ops.shape(real)[0]
-        codes = self.sample_codes(n)
-        fake = self.generator(self._assemble(*codes), training=False)
-        real_out, _ = self.discriminator(real, training=False)
-        fake_out, features = self.discriminator(fake, training=False)
-        self.d_loss_tracker.update_state(self.compute_discriminator_loss(real, fake, real_out, fake_out))
-        self.g_loss_tracker.update_state(self.compute_generator_loss(fake, fake_out))
-        self.info_tracker.update_state(self.compute_info_loss(codes, features))
-        return {m.name: m.result() for m in self.metrics}
-
-    def export_endpoints(self):
-        (endpoint,) = super().export_endpoints()
-        return [Endpoint("generate", self.generator,
-                         [TensorSpec("latent", (self.latent_dim,), "float32", "latent",
-                                     {"distribution": self.latent_distribution()})],
-                         endpoint.outputs)]
+    def compute_generator_loss(self, outputs):
+        return self._with_info(super().compute_generator_loss(outputs), outputs)
 
     def get_config(self):
         config = super().get_config()
-        for key in ("latent_dim", "num_classes"):
+        for key in ("latent_dim", "num_classes", "prior", "condition"):
             config.pop(key, None)
         return {**config, "q_network": keras.saving.serialize_keras_object(self.q_network),
                 "noise_dim": self.noise_dim, "categorical_dims": list(self.categorical_dims),
@@ -221,8 +172,6 @@ def build_q_network(feature_dim, categorical_dims=(10,), continuous_dim=2, hidde
     Example:
         >>> q = build_q_network(128, (10,), 2)
     """
-    from keras import layers
-
     features = keras.Input((feature_dim,), name="features")
     h = layers.LeakyReLU(0.2, name="q_lrelu")(layers.Dense(hidden, name="q_dense")(features))
     outputs = [layers.Dense(sum(categorical_dims), dtype="float32", name="categorical_logits")(h)]
@@ -231,7 +180,7 @@ def build_q_network(feature_dim, categorical_dims=(10,), continuous_dim=2, hidde
     return keras.Model(features, outputs, name=name)
 
 
-@register_builder("infogan")
+@register_builder("infogan", paper="Chen et al. 2016, https://arxiv.org/abs/1606.03657")
 def build_infogan(input_shape, num_classes=None, tiny=False, noise_dim=None, categorical_dims=(10,),
                   continuous_dim=2, info_weight=1.0, seed=None, d_learning_rate=2e-4,
                   g_learning_rate=1e-3, **compile_kwargs):
@@ -250,8 +199,6 @@ def build_infogan(input_shape, num_classes=None, tiny=False, noise_dim=None, cat
     Returns:
         A compiled `InfoGAN`.
     """
-    from kgen.networks import build_dcgan_discriminator, build_dcgan_generator, build_mlp_discriminator, build_mlp_generator
-
     noise_dim = noise_dim or (4 if tiny else 62)
     latent_dim = noise_dim + sum(categorical_dims) + continuous_dim
     input_shape = tuple(input_shape)

@@ -2,7 +2,9 @@
 
 import keras
 
-from kgen.models.gan import GAN
+from kgen.models.gan.engine import GAN
+from kgen.networks import (build_dcgan_discriminator, build_dcgan_generator, build_mlp_discriminator,
+                           build_mlp_generator, build_projection_discriminator)
 from kgen.zoo import register_builder
 
 
@@ -10,9 +12,10 @@ from kgen.zoo import register_builder
 class ConditionalGAN(GAN):
     """A GAN conditioned on class labels: `G(z, y)`, `D(x, y)`.
 
-    The networks take `[inputs, labels]`; fakes in the discriminator step
-    reuse the real batch's labels (class-balanced D input), the generator
-    step too. `generate(n, labels=...)` draws class-`k` samples.
+    The GAN engine with `condition="labels"`, checking that both networks
+    take `[inputs, labels]`; fakes reuse the real batch's labels
+    (class-balanced D input). `generate(n, labels=...)` draws class-`k`
+    samples; the labels are a part of the model's prior (uniform).
     https://arxiv.org/abs/1411.1784
 
     Args:
@@ -28,6 +31,7 @@ class ConditionalGAN(GAN):
     """
 
     def __init__(self, generator, discriminator, latent_dim, num_classes, **kwargs):
+        kwargs.pop("condition", None)
         if not num_classes:
             raise ValueError("ConditionalGAN needs num_classes (the number of labels).")
         for net, role in ((generator, "generator"), (discriminator, "discriminator")):
@@ -40,9 +44,6 @@ class ConditionalGAN(GAN):
 
 
 def _networks(input_shape, num_classes, tiny, latent_dim, conditioning):
-    from kgen.networks import (build_dcgan_discriminator, build_dcgan_generator, build_mlp_discriminator,
-                               build_mlp_generator, build_projection_discriminator)
-
     if len(input_shape) == 1:
         hidden = (16, 16) if tiny else (256, 256)
         out = "tanh" if input_shape[0] > 2 else None
@@ -59,7 +60,7 @@ def _networks(input_shape, num_classes, tiny, latent_dim, conditioning):
     return g, d
 
 
-@register_builder("cgan", labels=True)
+@register_builder("cgan", labels=True, paper="Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784")
 def build_cgan(input_shape, num_classes=10, tiny=False, latent_dim=None, conditioning="concat",
                learning_rate=2e-4, beta_1=0.5, d_learning_rate=None, seed=None, **compile_kwargs):
     """Build a conditional GAN: DCGAN networks for images, MLPs for flat vectors.

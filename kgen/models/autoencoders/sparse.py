@@ -6,8 +6,8 @@ https://web.stanford.edu/class/cs294a/sparseAutoencoder.pdf
 import keras
 from keras import ops
 
-from kgen.models.autoencoder import Autoencoder, _compile, dense_pair
-from kgen.models.replica_ops import cross_replica_mean
+from kgen.models.autoencoders.autoencoder import Autoencoder, _compile, dense_pair
+from kgen.models.core import cross_replica_mean
 from kgen.zoo import register_builder
 
 _PENALTIES = ("kl", "l1")
@@ -61,13 +61,9 @@ class SparseAutoencoder(Autoencoder):
         self.penalty = penalty
         self.weight = float(weight)
         self.rho = float(rho)
-        self.penalty_tracker = keras.metrics.Mean(name="sparsity_penalty")
-        self.activation_tracker = keras.metrics.Mean(name="mean_activation")
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.penalty_tracker,
-                self.activation_tracker]
+    def penalty_names(self):
+        return ["sparsity_penalty", "mean_activation"]
 
     def compute_penalty(self, x, x_input, code, x_hat):
         code = ops.cast(code, "float32")

@@ -8,9 +8,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
-from kgen.models import likelihoods
-from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
-from kgen.models.scaffold import EncoderDecoderConfig, SingleLossSteps
+from kgen import distribute, priors
+from kgen.models.core import Endpoint, EncoderDecoderConfig, GenerativeModel, SingleObjectiveSteps, TensorSpec
+from kgen.models.vae import likelihoods
+from kgen.networks.autoencoders import build_dense_decoder, build_dense_encoder
 from kgen.zoo import register_builder
 
 tfd = tfp.distributions
@@ -49,7 +50,7 @@ class GroupSoftmax(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class GumbelSoftmaxVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
+class GumbelSoftmaxVAE(SingleObjectiveSteps, EncoderDecoderConfig, GenerativeModel):
     """VAE with `num_variables` categorical latents of `num_categories` classes each.
 
     Training samples the relaxed posterior RelaxedOneHotCategorical(tau, logits)
@@ -57,8 +58,9 @@ class GumbelSoftmaxVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
     OneHotCategorical(logits) from the uniform prior, as in Jang et al. The
     temperature anneals as `tau_t = max(min_temperature, temperature *
     exp(-anneal_rate * step))`. Latents are flat `(N, V*K)` vectors of
-    concatenated (relaxed) one-hots; `generate(n)` decodes exact one-hots
-    drawn from the uniform prior.
+    concatenated (relaxed) one-hots; the model's prior is
+    `kgen.priors.OneHotCategorical(V, K)`: the KL term, `generate(n)`,
+    sample grids and the edge runner decode exact one-hots drawn from it.
 
     Args:
         encoder: `images -> (N, V*K)` logits.
@@ -77,11 +79,10 @@ class GumbelSoftmaxVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
 
     def __init__(self, encoder, decoder, num_variables, num_categories, temperature=1.0,
                  min_temperature=0.5, anneal_rate=3e-5, binarize="dynamic", seed=None, **kwargs):
-        kwargs.pop("latent_dim", None)
-        kwargs.pop("num_classes", None)
         self.num_variables = int(num_variables)
         self.num_categories = int(num_categories)
-        super().__init__(latent_dim=self.num_variables * self.num_categories, seed=seed, **kwargs)
+        super().__init__(prior=priors.OneHotCategorical(self.num_variables, self.num_categories), seed=seed,
+                         **kwargs)
         if int(encoder.output_shape[-1]) != self.latent_dim:
             raise ValueError(
                 f"the encoder must output num_variables*num_categories={self.latent_dim} logits. "
@@ -94,20 +95,10 @@ class GumbelSoftmaxVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         self.min_temperature = float(min_temperature)
         self.anneal_rate = float(anneal_rate)
         self.binarize = binarize
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
-        self.temperature_tracker = keras.metrics.Mean(name="temperature")
         self.built = True
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker,
-                self.temperature_tracker]
-
-    def latent_distribution(self):
-        return {"type": "one_hot_categorical", "num_variables": self.num_variables,
-                "num_categories": self.num_categories}
+    def metric_names(self):
+        return ["loss", "reconstruction_loss", "kl_loss", "temperature"]
 
     def current_temperature(self):
         """tau at the current optimizer step."""
@@ -126,36 +117,28 @@ class GumbelSoftmaxVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         return tfd.RelaxedOneHotCategorical(tau, logits=self.posterior_logits(x, training))
 
     def kl_divergence(self, logits):
-        """KL(OneHotCategorical(logits) || uniform) summed over variables: `(N,)`."""
-        q = tfd.OneHotCategorical(logits=logits, dtype=tf.float32)
-        p = tfd.OneHotCategorical(logits=tf.zeros_like(logits), dtype=tf.float32)
-        return tf.reduce_sum(tfd.kl_divergence(q, p), axis=-1)
-
-    def sample_latent(self, n):
-        """Exact one-hots from the uniform prior, flattened: `(n, V*K)`."""
-        idx = self._draw(lambda shape: keras.random.randint(shape, 0, self.num_categories,
-                                                            seed=self.seed_generator, dtype="int32"),
-                         n, (self.num_variables,))
-        return tf.reshape(tf.one_hot(idx, self.num_categories), (-1, self.latent_dim))
+        """KL(OneHotCategorical(logits) || the uniform prior) summed over variables: `(N,)`."""
+        q = tfd.Independent(tfd.OneHotCategorical(logits=logits, dtype=tf.float32), reinterpreted_batch_ndims=1)
+        return tfd.kl_divergence(q, self.prior["latent"].distribution())
 
     def compute_losses(self, x, training=True):
         logits = self.posterior_logits(x, training)
         n = tf.shape(x)[0]
-        u = self._draw(lambda shape: keras.random.uniform(shape, seed=self.seed_generator),
-                       n, (self.num_variables, self.num_categories))
+        u = distribute.draw_for_replica(lambda shape: keras.random.uniform(shape, seed=self.seed_generator),
+                                        n, (self.num_variables, self.num_categories))
         tau = self.current_temperature()
         z = tf.reshape(gumbel_softmax_sample(logits, u, tau), (-1, self.latent_dim))
         params = self.decoder(z, training=training)
         rec = -tf.reduce_mean(likelihoods.log_prob("bernoulli", params, x))
         kl = tf.reduce_mean(self.kl_divergence(logits))
-        return rec + kl, {"reconstruction_loss": rec, "kl_loss": kl, "temperature": tau}
+        return {"loss": rec + kl, "reconstruction_loss": rec, "kl_loss": kl, "temperature": tau}
 
     def batch_inputs(self, data):
-        x, _ = self._unpack(data)
+        x, _ = self.unpack_batch(data)
         x = tf.clip_by_value(tf.cast(x, tf.float32), 0.0, 1.0)
         if self.binarize == "dynamic":
-            u = self._draw(lambda shape: keras.random.uniform(shape, seed=self.seed_generator),
-                           tf.shape(x)[0], tuple(x.shape[1:]))
+            u = distribute.draw_for_replica(lambda shape: keras.random.uniform(shape, seed=self.seed_generator),
+                                            tf.shape(x)[0], tuple(x.shape[1:]))
             x = tf.cast(u < x, tf.float32)
         return (x,)
 
@@ -183,9 +166,7 @@ class GumbelSoftmaxVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         encode = keras.Model(self.encoder.inputs, probs(self.encoder.outputs[0]), name="encode")
         shape = tuple(self.encoder.inputs[0].shape[1:])
         return [
-            Endpoint("decode", decode,
-                     [TensorSpec("latent", (self.latent_dim,), "float32", "latent",
-                                 {"distribution": self.latent_distribution()})],
+            Endpoint("decode", decode, self.prior_specs(),
                      [TensorSpec("images", shape, "float32", "image",
                                  {"value_range": [0.0, 1.0], "statistic": "mean"})]),
             Endpoint("encode", encode,
@@ -195,10 +176,7 @@ class GumbelSoftmaxVAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         ]
 
     def get_config(self):
-        config = super().get_config()
-        for key in ("latent_dim", "num_classes"):
-            config.pop(key)
-        return {**config,
+        return {**super().get_config(),
                 **self.networks_config(),
                 "num_variables": self.num_variables, "num_categories": self.num_categories,
                 "temperature": self.temperature, "min_temperature": self.min_temperature,
@@ -214,8 +192,6 @@ def build_gumbel_vae(input_shape, num_classes=None, tiny=False, num_variables=No
     Returns:
         A compiled `GumbelSoftmaxVAE`.
     """
-    from kgen.networks.autoencoders import build_dense_decoder, build_dense_encoder
-
     k = num_categories or (3 if tiny else 10)
     if latent_dim and int(latent_dim) % k:
         raise ValueError(f"latent_dim={latent_dim} must be num_variables * num_categories "

@@ -2,11 +2,12 @@
 
 import keras
 
-from kgen.models.gan import GAN
+from kgen.models.gan.engine import GAN
+from kgen.networks import build_mlp_discriminator, build_mlp_generator
 from kgen.zoo import register_builder
 
 
-@register_builder("gan_mlp", data="points")
+@register_builder("gan_mlp", data="points", paper="Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661")
 def build_gan_mlp(input_shape, num_classes=None, tiny=False, latent_dim=None, hidden=None,
                   learning_rate=1e-4, beta_1=0.5, d_learning_rate=None,
                   minibatch_discrimination=None, spectral_norm=False, seed=None, **compile_kwargs):
@@ -27,8 +28,6 @@ def build_gan_mlp(input_shape, num_classes=None, tiny=False, latent_dim=None, hi
     Returns:
         A compiled `GAN`.
     """
-    from kgen.networks import build_mlp_discriminator, build_mlp_generator
-
     if len(input_shape) != 1:
         raise ValueError(f"gan_mlp expects points: input_shape (D,). Received: {tuple(input_shape)}")
     latent_dim = latent_dim or (4 if tiny else 64)

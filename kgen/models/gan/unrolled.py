@@ -4,9 +4,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from kgen import distribute
-from kgen.models.gan import GAN
-from kgen.models.replica_ops import cross_replica_mean
+from kgen.models.core import cross_replica_mean
+from kgen.models.gan.engine import GAN, GANOutputs
+from kgen.networks import build_mlp_discriminator, build_mlp_generator
 from kgen.zoo import register_builder
 
 
@@ -43,7 +43,8 @@ class UnrolledGAN(GAN):
     term in its non-saturating form, whose gradient does not vanish where
     the unrolled D confidently rejects a fake (the minimax term's does);
     or `"generator_loss"`: the model's generator loss on fresh fakes at
-    `theta_k`. Batch-norm statistics are
+    `theta_k`. The unroll differentiates the adversarial discriminator loss
+    only (penalties act on the real weights). Batch-norm statistics are
     frozen during the unroll. Compute grows linearly with `k`
     (see `tests/benchmarks/mode_coverage.py`). Order in one `train_step`:
     the generator update (against the unroll from `theta_0`), then the
@@ -100,12 +101,12 @@ class UnrolledGAN(GAN):
                              "Use an Adam/SGD d_optimizer or unroll_rule='adam'/'sgd'.")
         return rule, zeros, [ops.zeros_like(t) for t in theta], 0.9, 0.999, 1e-8, 0.0
 
-    def _d_call(self, theta, non_trainable, x, labels):
-        out, _ = self.discriminator.stateless_call(theta, non_trainable, self._d_inputs(x, labels),
-                                                   training=True)
-        return out
+    def _d_call(self, theta, non_trainable, x, condition):
+        d_in = x if self.condition is None else [x, condition]
+        out, _ = self.discriminator.stateless_call(theta, non_trainable, d_in, training=True)
+        return out[0] if isinstance(out, (list, tuple)) else out
 
-    def unrolled_discriminator_weights(self, real, fake, labels=None):
+    def unrolled_discriminator_weights(self, real, fake, condition=None):
         """Return the discriminator weights after `unroll_steps` differentiable updates."""
         theta = [ops.cast(v.value, "float32") for v in self.discriminator.trainable_variables]
         non_trainable = [v.value for v in self.discriminator.non_trainable_variables]
@@ -114,9 +115,10 @@ class UnrolledGAN(GAN):
         for i in range(self.unroll_steps):
             with tf.GradientTape() as inner:
                 inner.watch(theta)
-                real_out = self._d_call(theta, non_trainable, real, labels)
-                fake_out = self._d_call(theta, non_trainable, fake, labels)
-                loss = self.compute_discriminator_loss(real, fake, real_out, fake_out, labels)
+                outputs = GANOutputs("discriminator", real, condition, None,
+                                     real_outputs=self._d_call(theta, non_trainable, real, condition),
+                                     fake_outputs=self._d_call(theta, non_trainable, fake, condition))
+                loss = self.discriminator_adversarial_loss(outputs)
             grads = inner.gradient(loss, theta)
             grads = [ops.zeros_like(t) if g is None else g for t, g in zip(theta, grads)]
             # Under a strategy every replica must look ahead along the
@@ -138,66 +140,37 @@ class UnrolledGAN(GAN):
                          for t, mi, si in zip(theta, m, s)]
         return theta, non_trainable
 
-    def compute_generator_loss(self, fake, fake_outputs, labels=None, real_outputs=None):
+    # -- the engine's overrides ----------------------------------------------------
+    def update_schedule(self, chunks):
+        # The generator looks ahead from the current discriminator, which
+        # is then updated as in a plain GAN.
+        return [("generator", chunks[0])] + [("discriminator", chunk) for chunk in chunks]
+
+    def generator_needs_real_outputs(self):
+        return self.surrogate == "value"
+
+    def forward(self, role, real, condition, fakes, training=True):
+        if role == "discriminator" or not training or self.unroll_steps == 0:
+            return super().forward(role, real, condition, fakes, training)
+        theta, non_trainable = self.unrolled_discriminator_weights(real, fakes.generated, condition)
+        outputs = GANOutputs(role, real, condition, fakes, training=training)
+        if self.surrogate == "generator_loss":
+            outputs.fakes = self.make_fakes(real, condition, replay=False)
+        if self.surrogate == "value":
+            outputs.real_outputs = self._d_call(theta, non_trainable, real, condition)
+        outputs.fake_outputs = self._d_call(theta, non_trainable, outputs.fakes.generated, condition)
+        return outputs
+
+    def generator_adversarial_loss(self, outputs):
         """The generator's objective at the (unrolled) discriminator's outputs.
 
-        With `surrogate="value"` and `real_outputs` given: the GAN value
-        function, minus the discriminator loss on the same real and fake
-        outputs (Metz et al.'s `f_K`); otherwise the model's generator loss
-        on `fake_outputs`. Going through this method lets generator hooks
-        (`kgen.callbacks.HistoricalAveraging`) apply to either surrogate.
+        With `surrogate="value"`: the GAN value function, minus the
+        discriminator's adversarial loss on the same real and fake outputs
+        (Metz et al.'s `f_K`); otherwise the model's generator loss.
         """
-        if self.surrogate == "value" and real_outputs is not None:
-            # GAN's own discriminator loss: discriminator-side hooks (e.g.
-            # historical averaging of D) must not enter the generator's loss.
-            return -GAN.compute_discriminator_loss(self, None, fake, real_outputs, fake_outputs, labels)
-        return super().compute_generator_loss(fake, fake_outputs, labels)
-
-    def test_step(self, data):
-        real, labels = self._unpack(data)
-        n = ops.shape(real)[0]
-        fake = self.generator(self._g_inputs(self.sample_latent(n), labels), training=False)
-        real_out = self.discriminator(self._d_inputs(real, labels), training=False)
-        fake_out = self.discriminator(self._d_inputs(fake, labels), training=False)
-        self.d_loss_tracker.update_state(
-            self.compute_discriminator_loss(real, fake, real_out, fake_out, labels))
-        # The training objective without the look-ahead (k = 0).
-        self.g_loss_tracker.update_state(
-            self.compute_generator_loss(fake, fake_out, labels, real_outputs=real_out))
-        return {m.name: m.result() for m in self.metrics}
-
-    def unrolled_generator_step(self, real, labels):
-        """One generator update against the unrolled discriminator; returns the loss."""
-        n = ops.shape(real)[0]
-        z_unroll = self.sample_latent(n)
-        z = self.sample_latent(n) if self.surrogate == "generator_loss" else None
-        variables = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            fake_unroll = self.generator(self._g_inputs(z_unroll, labels), training=True)
-            theta, non_trainable = self.unrolled_discriminator_weights(real, fake_unroll, labels)
-            if self.surrogate == "value":
-                real_out = self._d_call(theta, non_trainable, real, labels)
-                fake_out = self._d_call(theta, non_trainable, fake_unroll, labels)
-                loss = self.compute_generator_loss(fake_unroll, fake_out, labels, real_outputs=real_out)
-            else:
-                fake = fake_unroll if z is None else self.generator(self._g_inputs(z, labels), training=True)
-                fake_out = self._d_call(theta, non_trainable, fake, labels)
-                loss = self.compute_generator_loss(fake, fake_out, labels)
-            scaled = self.g_optimizer.scale_loss(distribute.scale_loss(loss))
-        grads = tape.gradient(scaled, variables)
-        self.g_optimizer.apply_gradients(zip(grads, variables))
-        return loss
-
-    def train_step(self, data):
-        self._check_compiled()
-        real, labels = self._unpack(data)
-        if self.num_classes and labels is None:
-            raise ValueError("this GAN is conditional (num_classes set): expected (images, labels) batches.")
-        reals, label_chunks = self._split_for_d_steps(real, labels)
-        self.g_loss_tracker.update_state(self.unrolled_generator_step(reals[0], label_chunks[0]))
-        for real_chunk, label_chunk in zip(reals, label_chunks):
-            self.d_loss_tracker.update_state(self.discriminator_step(real_chunk, label_chunk))
-        return {m.name: m.result() for m in self.metrics}
+        if self.surrogate == "value":
+            return -self.discriminator_adversarial_loss(outputs)
+        return super().generator_adversarial_loss(outputs)
 
     def get_config(self):
         return {**super().get_config(), "unroll_steps": self.unroll_steps,
@@ -205,7 +178,7 @@ class UnrolledGAN(GAN):
                 "surrogate": self.surrogate}
 
 
-@register_builder("unrolled_gan", data="points")
+@register_builder("unrolled_gan", data="points", paper="Metz et al. 2017, https://arxiv.org/abs/1611.02163")
 def build_unrolled_gan(input_shape, num_classes=None, tiny=False, latent_dim=None, unroll_steps=5,
                        hidden=None, d_hidden=None, learning_rate=1e-4, beta_1=0.5, seed=None, **compile_kwargs):
     """Build Metz et al.'s 2-D unrolled GAN: MLPs, Adam(1e-4, beta_1=0.5), k=5.
@@ -225,8 +198,6 @@ def build_unrolled_gan(input_shape, num_classes=None, tiny=False, latent_dim=Non
     Returns:
         A compiled `UnrolledGAN`.
     """
-    from kgen.networks import build_mlp_discriminator, build_mlp_generator
-
     if len(input_shape) != 1:
         raise ValueError(f"unrolled_gan builds MLPs for points: expected input_shape (D,). "
                          f"Received: {tuple(input_shape)}")

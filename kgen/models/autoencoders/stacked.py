@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from kgen.models.autoencoder import Autoencoder, reconstruction_error
+from kgen.models.autoencoders.autoencoder import Autoencoder, reconstruction_error
 from kgen.zoo import register_builder
 
 
@@ -82,7 +82,7 @@ class StackedAutoencoder(Autoencoder):
 
             def features(*data, lower=lower):
                 # Batches may be images or (images, labels): tf.data passes tuples unpacked.
-                x, _ = self._unpack(data)
+                x, _ = self.unpack_batch(data)
                 h = flatten(tf.cast(x, tf.float32))
                 for e in lower:
                     h = e(h)

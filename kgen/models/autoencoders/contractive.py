@@ -7,7 +7,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from kgen.models.autoencoder import Autoencoder, _compile, dense_pair
+from kgen.models.autoencoders.autoencoder import Autoencoder, _compile, dense_pair
 from kgen.zoo import register_builder
 
 
@@ -40,11 +40,9 @@ class ContractiveAutoencoder(Autoencoder):
                  **kwargs):
         super().__init__(encoder, decoder, reconstruction_loss, seed=seed, **kwargs)
         self.weight = float(weight)
-        self.contraction_tracker = keras.metrics.Mean(name="contraction")
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.contraction_tracker]
+    def penalty_names(self):
+        return ["contraction"]
 
     def compute_penalty(self, x, x_input, code, x_hat):
         frob = ops.mean(jacobian_frobenius(self.encoder, x_input, training=True))

@@ -6,7 +6,7 @@ https://arxiv.org/abs/1509.00519
 import keras
 import tensorflow as tf
 
-from kgen.models.vae import VAE, _build
+from kgen.models.vae.vae import VAE, _build
 from kgen.zoo import register_builder
 
 
@@ -32,13 +32,12 @@ class IWAE(VAE):
             raise ValueError(f"expected num_samples >= 1. Received: num_samples={num_samples}")
         self.num_samples = int(num_samples)
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker]
+    def metric_names(self):
+        return ["loss"]
 
     def compute_losses(self, x, labels=None, training=True):
         bound = self.iwae_bound(x, self.num_samples, labels, training)
-        return -tf.reduce_mean(bound), {}
+        return {"loss": -tf.reduce_mean(bound)}
 
     def get_config(self):
         return {**super().get_config(), "num_samples": self.num_samples}

@@ -11,9 +11,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
-from kgen.models import likelihoods
-from kgen.models.base import Endpoint, GenerativeModel, TensorSpec
-from kgen.models.scaffold import EncoderDecoderConfig, SingleLossSteps
+from kgen import distribute, priors
+from kgen.models.core import Endpoint, EncoderDecoderConfig, GenerativeModel, SingleObjectiveSteps, TensorSpec
+from kgen.models.vae import likelihoods
+from kgen.networks import autoencoders as nets
 from kgen.zoo import register_builder
 
 tfd = tfp.distributions
@@ -65,8 +66,12 @@ def log_mean_exp(log_w, axis=0):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
+class VAE(SingleObjectiveSteps, EncoderDecoderConfig, GenerativeModel):
     """Variational autoencoder with a diagonal-Gaussian posterior and a standard-normal prior.
+
+    The prior is the model's `kgen.priors.Normal` latent part: the KL term,
+    `generate`, sample grids and the edge runner all use that one object
+    (a conditional VAE's prior also draws uniform labels).
 
     The loss is the negative ELBO per example in nats,
     `-E_q[log p(x|z)] + beta_t * KL(q(z|x) || p(z))`, with one reparameterized
@@ -104,7 +109,11 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
     def __init__(self, encoder, decoder, latent_dim, likelihood="bernoulli", num_classes=None,
                  beta=1.0, kl_warmup_steps=0, posterior_scale="softplus", scale_floor=1e-4,
                  analytic_kl=True, binarize=None, observation_scale=1.0, seed=None, **kwargs):
-        super().__init__(latent_dim=latent_dim, num_classes=num_classes, seed=seed, **kwargs)
+        if int(latent_dim) < 1:
+            raise ValueError(f"expected latent_dim >= 1. Received: latent_dim={latent_dim}")
+        prior = priors.Joint(latent=priors.Normal((int(latent_dim),)),
+                             labels=priors.Categorical(num_classes) if num_classes else None)
+        super().__init__(prior=prior, seed=seed, **kwargs)
         self.likelihood = likelihoods.check_likelihood(likelihood)
         if binarize not in (None, "dynamic"):
             raise ValueError(f"expected binarize in (None, 'dynamic'). Received: {binarize!r}")
@@ -133,15 +142,10 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         # otherwise builds the model by calling it on images alone, which a
         # conditional VAE cannot take.
         self.posterior_params.build((None, 2 * self.latent_dim))
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
-        self._sample_images_flag = False
         self.built = True
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+    def metric_names(self):
+        return ["loss", "reconstruction_loss", "kl_loss"]
 
     # -- distributions ----------------------------------------------------------
     def _enc_inputs(self, x, labels):
@@ -156,10 +160,9 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
                                                         training=training))
         return tfd.Independent(tfd.Normal(loc, scale), reinterpreted_batch_ndims=1)
 
-    def prior(self):
-        """p(z) = N(0, I)."""
-        return tfd.Independent(tfd.Normal(tf.zeros(self.latent_dim), 1.0),
-                               reinterpreted_batch_ndims=1)
+    def prior_distribution(self):
+        """p(z) = N(0, I) as a tfp distribution (the model's latent prior part)."""
+        return self.prior["latent"].distribution()
 
     def observation_log_prob(self, params, x):
         """log p(x|z) per example from decoder outputs `params`."""
@@ -169,15 +172,15 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         """Standard-normal reparameterization noise `(n, d)` or `(k, n, d)`, replica-sliced."""
         normal = lambda shape: keras.random.normal(shape, seed=self.seed_generator)  # noqa: E731
         if k is None:
-            return self._draw(normal, n, (self.latent_dim,))
-        eps = self._draw(normal, n, (k, self.latent_dim))
+            return distribute.draw_for_replica(normal, n, (self.latent_dim,))
+        eps = distribute.draw_for_replica(normal, n, (k, self.latent_dim))
         return tf.transpose(eps, (1, 0, 2))
 
     def binarize_batch(self, x):
         """x ~ Bernoulli(x) with the model's noise (dynamic binarization)."""
         x = tf.clip_by_value(tf.cast(x, tf.float32), 0.0, 1.0)
-        u = self._draw(lambda shape: keras.random.uniform(shape, seed=self.seed_generator),
-                       tf.shape(x)[0], tuple(x.shape[1:]))
+        u = distribute.draw_for_replica(lambda shape: keras.random.uniform(shape, seed=self.seed_generator),
+                                        tf.shape(x)[0], tuple(x.shape[1:]))
         return tf.cast(u < x, tf.float32)
 
     def kl_weight(self):
@@ -192,12 +195,12 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         """KL(q || p) per example: analytic when tfp registers it, else MC with samples `z`."""
         if self.analytic_kl:
             try:
-                return tfd.kl_divergence(q, self.prior())
+                return tfd.kl_divergence(q, self.prior_distribution())
             except NotImplementedError:
                 pass
         if z is None:
             raise ValueError("Monte-Carlo KL needs posterior samples z.")
-        return q.log_prob(z) - self.prior().log_prob(z)
+        return q.log_prob(z) - self.prior_distribution().log_prob(z)
 
     def elbo_terms(self, x, labels=None, training=False):
         """Negative log-likelihood `(N,)` and KL `(N,)` with one reparameterized sample."""
@@ -209,11 +212,10 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         return nll, self.kl_divergence(q, z)
 
     def compute_losses(self, x, labels=None, training=True):
-        """Loss (local mean), and a dict of per-batch metric values."""
+        """`{"loss": -ELBO (beta-weighted KL), "reconstruction_loss", "kl_loss"}` (local means)."""
         nll, kl = self.elbo_terms(x, labels, training)
         rec, kl = tf.reduce_mean(nll), tf.reduce_mean(kl)
-        loss = rec + self.kl_weight() * kl
-        return loss, {"reconstruction_loss": rec, "kl_loss": kl}
+        return {"loss": rec + self.kl_weight() * kl, "reconstruction_loss": rec, "kl_loss": kl}
 
     def log_weights(self, x, k, labels=None, training=False):
         """log p(x, z_i) - log q(z_i|x) for k posterior samples: `(k, N)`."""
@@ -231,7 +233,7 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         params = tf.reshape(params, [k, -1, *params.shape[1:]])
         log_px_z = self.observation_log_prob(params, x)
         normal = tfd.Independent(tfd.Normal(loc, scale), reinterpreted_batch_ndims=1)
-        return log_px_z + self.prior().log_prob(z) - normal.log_prob(z)
+        return log_px_z + self.prior_distribution().log_prob(z) - normal.log_prob(z)
 
     def iwae_bound(self, x, k, labels=None, training=False):
         """The k-sample importance-weighted bound per example `(N,)` (Burda et al., 2016)."""
@@ -302,9 +304,9 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
             self._lw_fn = tf.function(fn, reduce_retracing=False)
         return self._lw_fn
 
-    # -- how it runs (train/test steps: SingleLossSteps) ------------------------
+    # -- how it runs (train/test steps: SingleObjectiveSteps) -------------------
     def batch_inputs(self, data):
-        x, labels = self._unpack(data)
+        x, labels = self.unpack_batch(data)
         if self.num_classes and labels is None:
             raise ValueError(
                 "this VAE is conditional (num_classes set): expected batches of (images, labels). "
@@ -332,27 +334,24 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
     def decoder_params(self, z, labels=None, training=False):
         return self.decoder(self._dec_inputs(z, labels), training=training)
 
-    def decode_latent(self, z, labels=None, training=False):
-        """Mean image of p(x|z) (Bernoulli: pixel probabilities); a sample inside `generate(sample=True)`."""
+    def decode_latent(self, z, labels=None, training=False, sample=False):
+        """Mean image of p(x|z) (Bernoulli: pixel probabilities), or a sample of it with `sample=True`."""
         params = self.decoder_params(z, labels, training)
-        if self._sample_images_flag:
+        if sample:
             u = keras.random.uniform(tf.shape(likelihoods.mean(self.likelihood, params)),
                                      seed=self.seed_generator)
             return likelihoods.sample(self.likelihood, params, u, self.observation_scale)
         return likelihoods.mean(self.likelihood, params)
 
-    def generate(self, n_or_z, labels=None, training=False, sample=False):
-        """Generate images: the likelihood's mean, or a sample of it with `sample=True`.
+    def generate(self, n_or_z=None, labels=None, training=False, sample=False):
+        """Generate images from the prior: the likelihood's mean, or a sample of it with `sample=True`.
 
         Example:
             >>> vae.generate(16)                 # mean images
             >>> vae.generate(16, sample=True)    # binary images for Bernoulli
         """
-        self._sample_images_flag = bool(sample)
-        try:
-            return super().generate(n_or_z, labels, training)
-        finally:
-            self._sample_images_flag = False
+        inputs = self.prior_inputs(n_or_z, labels)
+        return self.decode_latent(inputs["latent"], inputs.get("labels"), training=training, sample=sample)
 
     # -- export and config ------------------------------------------------------
     def _value_range(self):
@@ -371,15 +370,13 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         return keras.Model(self.encoder.inputs, [loc, scale], name="encode")
 
     def export_endpoints(self):
-        label = [TensorSpec("labels", (), "int32", "label", {"num_classes": self.num_classes})] \
-            if self.num_classes else []
+        specs = self.prior_specs()
+        label = [spec for spec in specs if spec.role == "label"]
         image_shape = tuple(self.encoder.inputs[0].shape[1:])
         images = TensorSpec("images", image_shape, "float32", "image",
                             {"value_range": self._value_range()})
         return [
-            Endpoint("decode", self.decode_network(),
-                     [TensorSpec("latent", (self.latent_dim,), "float32", "latent",
-                                 {"distribution": self.latent_distribution()})] + label,
+            Endpoint("decode", self.decode_network(), specs,
                      [TensorSpec("images", image_shape, "float32", "image",
                                  {"value_range": self._value_range(),
                                   "likelihood": self.likelihood, "statistic": "mean"})]),
@@ -392,6 +389,8 @@ class VAE(SingleLossSteps, EncoderDecoderConfig, GenerativeModel):
         return {
             **super().get_config(),
             **self.networks_config(),
+            "latent_dim": self.latent_dim,
+            "num_classes": self.num_classes,
             "likelihood": self.likelihood,
             "beta": self.beta,
             "kl_warmup_steps": self.kl_warmup_steps,
@@ -407,8 +406,6 @@ def vae_networks(input_shape, latent_dim, likelihood="bernoulli", arch="dense", 
                  filters=(32, 64), activation="tanh", upsample="transpose", num_classes=None,
                  encoder_units=None):
     """An encoder/decoder pair for a VAE: dense (MLP) or conv, sized for the likelihood."""
-    from kgen.networks import autoencoders as nets
-
     shape = tuple(int(v) for v in input_shape)
     if len(shape) != 3:
         raise ValueError(f"expected input_shape (H, W, C). Received: input_shape={shape}")
