@@ -1,102 +1,297 @@
-"""Contract every registered model keeps: fit a step, weights change, config round-trip, export parity.
+"""The contract every registered model keeps, checked for each `kgen.zoo` builder.
 
-Models join by registering a builder in `kgen.zoo`; this file lists none.
+- one fit epoch changes weights and reports finite metrics, by name;
+- `get_config` round-trips, also with non-default hyperparameters, compared by value;
+- saved, then loaded in a fresh process after `import kgen` alone, it gives the same outputs;
+- `model.export(path)` (Keras' own entry point) and the bundle export reproduce it (parity);
+- samples come from the model's own prior: the sample grid, `generate` and the edge runner draw from it.
+
+Models join by registering a builder in `kgen.zoo`; this file lists none. A
+new kind of data (`Builder.data`) adds one entry to `EXAMPLES`.
 """
+
+import copy
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
+import kgen
 from kgen import zoo
+from kgen.callbacks import SampleGrid
+from kgen.export import bundle as bundle_lib
+from kgen.export import inputs as inputs_lib
+from kgen.export.savedmodel import call_endpoint
 
-# A small example of each kind of data a builder can declare.
-EXAMPLE_SHAPES = {"images": (16, 16, 1), "points": (2,), "sequences": (12, 3)}
+ROOT = Path(__file__).resolve().parents[1]
 NUM_CLASSES = 3
+
+
+def _images(rng, n, shape, scale):
+    if scale == "sigmoid":
+        return (rng.uniform(0, 1, (n, *shape)) > 0.5).astype("float32")
+    return rng.uniform(-1, 1, (n, *shape)).astype("float32")
+
+
+# data kind -> (input_shape, fn(rng, n, builder) -> (x, y or None)).
+EXAMPLES = {
+    "images": ((16, 16, 1), lambda rng, n, b: (_images(rng, n, (16, 16, 1), b.scale), None)),
+    "points": ((2,), lambda rng, n, b: (rng.uniform(-1, 1, (n, 2)).astype("float32"), None)),
+    "sequences": ((12, 3), lambda rng, n, b: (rng.uniform(-1, 1, (n, 12, 3)).astype("float32"), None)),
+}
 
 
 def _example(builder, n=16, seed=0):
     rng = np.random.default_rng(seed)
-    shape = EXAMPLE_SHAPES[builder.data]
-    if builder.scale == "sigmoid":
-        x = (rng.uniform(0, 1, (n,) + shape) > 0.5).astype("float32")
-    else:
-        x = rng.uniform(-1, 1, (n,) + shape).astype("float32")
-    y = (np.arange(n) % NUM_CLASSES).astype("int32") if builder.labels else None
+    x, y = EXAMPLES[builder.data][1](rng, n, builder)
+    if builder.labels:
+        y = (np.arange(n) % NUM_CLASSES).astype("int32")
     return x, y
 
 
-def _build(name):
+def _fresh(name):
     builder = zoo.get(name)
     keras.utils.set_random_seed(0)
     kwargs = {"tiny": True, "seed": 1}
     if builder.labels:
         kwargs["num_classes"] = NUM_CLASSES
-    return builder, zoo.build(name, EXAMPLE_SHAPES[builder.data], **kwargs)
+    return builder, zoo.build(name, EXAMPLES[builder.data][0], **kwargs)
 
 
 def _fit(model, x, y):
-    import tensorflow as tf
-
     # Models with several critic steps per train_step split the batch.
     batch = 8 * getattr(model, "d_steps", 1)
-    if len(x) < 2 * batch:
-        reps = -(-2 * batch // len(x))
-        x = np.concatenate([x] * reps)
-        y = np.concatenate([y] * reps) if y is not None else None
+    reps = max(1, math.ceil(2 * batch / len(x)))
+    x = np.concatenate([x] * reps)
+    y = np.concatenate([y] * reps) if y is not None else None
     ds = tf.data.Dataset.from_tensor_slices((x, y) if y is not None else x).batch(batch, drop_remainder=True)
     return model.fit(ds, epochs=1, verbose=0, shuffle=False)
 
 
 MODELS = zoo.names()
+_TRAINED = {}
+
+
+def _trained(name):
+    """Each model built and fitted once per session: (builder, model, x, y, history, weights before)."""
+    if name not in _TRAINED:
+        builder, model = _fresh(name)
+        x, y = _example(builder)
+        before = [v.numpy().copy() for v in model.trainable_variables]
+        history = _fit(model, x, y)
+        _TRAINED[name] = (builder, model, x, y, history.history, before)
+    return _TRAINED[name]
+
+
+def _endpoint_inputs(model, endpoint, x, y, n=4, seed=5):
+    batch = inputs_lib.sample_inputs(endpoint.inputs, n, np.random.default_rng(seed), images=x)
+    for spec in endpoint.inputs:
+        if spec.role == "label" and y is not None:
+            batch[spec.name] = y[:n].astype(spec.dtype)
+    return batch
+
+
+def _endpoint_outputs(model, x, y):
+    out = {}
+    for ep in model.export_endpoints():
+        feed = _endpoint_inputs(model, ep, x, y)
+        result = call_endpoint(ep, ep.network, [feed[s.name] for s in ep.inputs])
+        out.update({f"{ep.name}/{k}": np.asarray(v) for k, v in result.items()})
+        out.update({f"{ep.name}/in/{k}": v for k, v in feed.items()})
+    return out
 
 
 def test_the_zoo_has_models():
-    assert "dcgan" in MODELS
+    assert {"dcgan", "wgan_gp", "vae", "autoencoder"} <= set(MODELS)
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_fit_one_epoch_changes_weights(name):
-    builder, model = _build(name)
-    x, y = _example(builder)
-    before = [v.numpy().copy() for v in model.trainable_variables]
+def test_fit_one_epoch_changes_weights_and_reports_metrics_by_name(name):
+    _, model, _, _, history, before = _trained(name)
     assert before, f"{name} has no trainable variables"
-    history = _fit(model, x, y)
-    assert history.history, f"{name} reported no metrics"
-    for key, values in history.history.items():
+    assert set(history) == set(model.metric_names()), (name, sorted(history), model.metric_names())
+    for key, values in history.items():
         assert np.all(np.isfinite(values)), f"{name}: {key}={values}"
     changed = [np.abs(a - b.numpy()).max() > 0 for a, b in zip(before, model.trainable_variables)]
     assert any(changed), f"{name}: no trainable weight changed"
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_config_round_trip_through_save_and_load(name, tmp_path):
-    builder, model = _build(name)
-    x, y = _example(builder)
-    _fit(model, x, y)
-    path = tmp_path / f"{name}.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert type(loaded) is type(model)
-    assert loaded.get_config().keys() == model.get_config().keys()
-    if hasattr(model, "latent_dim") and hasattr(model, "decode_latent"):
-        z = np.random.default_rng(2).standard_normal((4, model.latent_dim)).astype("float32")
-        labels = np.arange(4, dtype="int32") % NUM_CLASSES if getattr(model, "num_classes", None) else None
-        np.testing.assert_allclose(np.asarray(loaded.decode_latent(z, labels)),
-                                   np.asarray(model.decode_latent(z, labels)), atol=1e-5)
-    for a, b in zip(model.weights, loaded.weights):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+def _perturbed(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, int):
+        return value + 1
+    return value * 0.5 if value else 0.25
+
+
+def _strip_names(config):
+    """Configs compared by value: auto-generated layer names (`dense_12`) are not hyperparameters."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return json.loads(text)
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_export_parity(name, tmp_path):
+def test_config_round_trips_by_value_with_non_default_hyperparameters(name):
+    _, model, _, _, _, _ = _trained(name)
+    cls = type(model)
+    config = model.get_config()
+    # Keras' deserialization consumes nested configs: give each call a copy.
+    rebuilt = cls.from_config(copy.deepcopy(config))
+    assert _strip_names(rebuilt.get_config()) == _strip_names(config)
+    changed = []
+    for key, value in config.items():
+        new = _perturbed(value)
+        if new is None or key in ("seed",):
+            continue
+        try:
+            other = cls.from_config(copy.deepcopy({**config, key: new}))
+        except (ValueError, TypeError):
+            continue  # not a valid value for this model (e.g. a size the networks fix)
+        assert other.get_config()[key] == new, (
+            f"{name}: {key}={new!r} given to from_config came back as {other.get_config()[key]!r}")
+        changed.append(key)
+    numeric = [k for k, v in config.items() if _perturbed(v) is not None and k != "seed"]
+    if numeric:
+        assert changed, f"{name}: no numeric hyperparameter of {numeric} could be changed and round-tripped"
+
+
+@pytest.fixture(scope="module")
+def fresh_process_outputs(tmp_path_factory):
+    """Save every model, then load each in ONE fresh process that imports only kgen."""
+    root = tmp_path_factory.mktemp("contract")
+    jobs = {}
+    for name in MODELS:
+        _, model, x, y, _, _ = _trained(name)
+        path = root / f"{name}.keras"
+        model.save(path)
+        expected = _endpoint_outputs(model, x, y)
+        feeds = {k: v for k, v in expected.items() if "/in/" in k}
+        np.savez(root / f"{name}_in.npz", **feeds)
+        jobs[name] = (path, expected)
+    script = f"""
+import sys, numpy as np, keras
+import kgen
+from kgen.export.savedmodel import call_endpoint
+root = {str(root)!r}
+for name in {list(MODELS)!r}:
+    model = keras.saving.load_model(f"{{root}}/{{name}}.keras")
+    feeds = dict(np.load(f"{{root}}/{{name}}_in.npz"))
+    out = {{}}
+    for ep in model.export_endpoints():
+        args = [feeds[f"{{ep.name}}/in/{{s.name}}"] for s in ep.inputs]
+        out.update({{f"{{ep.name}}/{{k}}": np.asarray(v) for k, v in call_endpoint(ep, ep.network, args).items()}})
+    np.savez(f"{{root}}/{{name}}_out.npz", **out)
+    print(name, type(model).__name__, flush=True)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return root, jobs, run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODELS)
+def test_loads_in_a_fresh_process_after_import_kgen_with_the_same_outputs(name, fresh_process_outputs):
+    root, jobs, run = fresh_process_outputs
+    out_file = root / f"{name}_out.npz"
+    assert out_file.exists(), f"{name} did not load in a fresh process:\n{run.stdout[-2000:]}\n{run.stderr[-4000:]}"
+    loaded = dict(np.load(out_file))
+    _, expected = jobs[name]
+    outputs = {k: v for k, v in expected.items() if "/in/" not in k}
+    assert outputs and set(loaded) == set(outputs)
+    for key, value in outputs.items():
+        np.testing.assert_allclose(loaded[key], value, atol=1e-5, err_msg=f"{name}: {key}")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_export_parity_and_keras_export(name, tmp_path):
     from kgen import export
 
-    builder, model = _build(name)
-    x, y = _example(builder)
-    _fit(model, x, y)
+    _, model, x, y, _, _ = _trained(name)
     report = export.check_parity(model, tmp_path / "bundle", variants=("float32",), n=4)
     endpoints = report["endpoints"]
-    assert endpoints, f"{name} exported no endpoint"
+    assert set(endpoints) == {ep.name for ep in model.export_endpoints()}
     for ep_name, ep in endpoints.items():
         variant = ep["variants"]["float32"]
         assert variant["max_abs_error"] < 1e-4, (name, ep_name, variant)
+    # Keras' own entry point exports the same endpoints.
+    model.export(str(tmp_path / "keras_export"))
+    loaded = tf.saved_model.load(str(tmp_path / "keras_export"))
+    first = model.export_endpoints()[0]
+    feed = _endpoint_inputs(model, first, x, y)
+    got = loaded.signatures[first.name](**{k: tf.constant(v) for k, v in feed.items()
+                                           if k in {s.name for s in first.inputs}})
+    want = call_endpoint(first, first.network, [feed[s.name] for s in first.inputs])
+    for key, value in want.items():
+        np.testing.assert_allclose(got[key].numpy(), np.asarray(value), atol=1e-5)
+    assert "serve" in loaded.signatures or "serving_default" in loaded.signatures
+
+
+def _load_edge_runner():
+    spec = importlib.util.spec_from_file_location("kgen_litert", ROOT / "export" / "kgen_litert.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_samples_come_from_the_model_prior(name, tmp_path):
+    _, model, x, y, _, _ = _trained(name)
+    grid = SampleGrid(tmp_path, n=8, seed=3, data=x)
+    grid.set_model(model)
+    if not model.prior:
+        # No prior (a deterministic autoencoder): grids show reconstructions of the data.
+        images = grid.images()
+        assert images is not None and len(images) == 16
+        np.testing.assert_allclose(images[1::2], np.asarray(model.reconstruct(x[:8])), atol=1e-6)
+        with pytest.raises(ValueError):
+            model.generate(4)
+        return
+    expected = model.prior.numpy_sample(8, np.random.default_rng(3))
+    inputs = grid.fixed_inputs()
+    assert set(inputs) == set(model.prior.names())
+    for key, value in inputs.items():
+        if key == "labels":
+            np.testing.assert_array_equal(value, np.arange(8) % model.num_classes)
+        else:
+            np.testing.assert_array_equal(value, expected[key])
+    np.testing.assert_allclose(grid.images(), np.asarray(model.generate(inputs)), atol=1e-6)
+    # In the graph: `generate(n)` draws from the same prior (values in its support).
+    drawn = model.sample_prior(64)
+    for key, part in model.prior.parts.items():
+        value = np.asarray(drawn[key])
+        assert value.shape == (64, *part.event_shape) and value.dtype == np.dtype(part.dtype)
+        _assert_in_support(part, value)
+    # The edge runner draws the same values from the export metadata for the same seed.
+    runner = _load_edge_runner()
+    first = model.export_endpoints()[0]
+    specs = bundle_lib._signature_metadata(first)["inputs"]  # noqa: SLF001 - what metadata.json holds
+    edge = runner.draw_inputs([s for s in specs if s["role"] in ("latent", "label")], 8,
+                              np.random.default_rng(3))
+    for key, value in expected.items():
+        np.testing.assert_array_equal(edge[key], value.astype(edge[key].dtype))
+
+
+def _assert_in_support(part, value):
+    kind = part.metadata()["type"]
+    if kind == "categorical":
+        assert value.min() >= 0 and value.max() < part.num_classes
+    elif kind == "one_hot_categorical":
+        np.testing.assert_array_equal(value.reshape(len(value), part.num_variables, -1).sum(-1), 1)
+    elif kind == "concat":
+        start = 0
+        for sub, size in zip(part.parts, part.sizes):
+            _assert_in_support(sub, value[:, start:start + size])
+            start += size
+    elif kind == "uniform":
+        assert value.min() >= part.low and value.max() <= part.high
+    elif kind == "bernoulli":
+        assert set(np.unique(value)) <= {0.0, 1.0}
+    else:
+        assert np.isfinite(value).all()
