@@ -9,7 +9,7 @@ The paper's techniques and hyperparameters, as kgen builds them
 - minibatch discrimination with B = 100 kernels of dimension C = 5 before
   the logit (`kgen.layers.MinibatchDiscrimination`);
 - one-sided label smoothing: real targets 0.9, fake targets 0;
-- historical averaging of the parameters (`kgen.callbacks.tricks.HistoricalAveraging`,
+- historical averaging of the parameters (`kgen.models.gan.HistoricalAveraging`, a penalty the model holds,
   weight `--historical-weight`; the paper does not give its value);
 - virtual batch normalization is available as `kgen.layers.VirtualBatchNormalization`
   (not used here: the DCGAN generator keeps batch norm);
@@ -38,21 +38,21 @@ def main(argv=None):
     import numpy as np
 
     import kgen
-    from kgen.callbacks.tricks import GeneratorEMA, HistoricalAveraging
+    from kgen.callbacks import GeneratorEMA
 
     keras.utils.set_random_seed(args.seed)
     run_dir = args.run_dir or "runs/improved_salimans2016"
     ds, shape = R.images(args)
     gan = kgen.zoo.build("improved_gan", shape, tiny=args.smoke, label_smoothing=0.1,
                          minibatch_kernels=(4, 3) if args.smoke else (100, 5), learning_rate=3e-4,
-                         beta_1=0.5, seed=args.seed)
-    callbacks = [HistoricalAveraging(args.historical_weight)]
+                         beta_1=0.5, historical_averaging=args.historical_weight, seed=args.seed)
+    callbacks = []
     ema = None if args.no_ema else GeneratorEMA(0.999)
     if ema:
         callbacks.append(ema)
     R.train(gan, ds, args, run_dir, callbacks=callbacks)
     if ema:
-        z = np.random.default_rng(args.seed).standard_normal((64, gan.latent_dim)).astype("float32")
+        z = gan.prior.numpy_sample(64, np.random.default_rng(args.seed))["latent"]
         path = kgen.images.save_grid(keras.ops.convert_to_numpy(ema.generate(z)),
                                      os.path.join(run_dir, "samples", "ema.png"), scale=2)
     else:

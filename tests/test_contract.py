@@ -187,6 +187,7 @@ for name in {list(MODELS)!r}:
     for ep in model.export_endpoints():
         args = [feeds[f"{{ep.name}}/in/{{s.name}}"] for s in ep.inputs]
         out.update({{f"{{ep.name}}/{{k}}": np.asarray(v) for k, v in call_endpoint(ep, ep.network, args).items()}})
+    out["_compiled"] = np.asarray(bool(getattr(model, "compiled", False)))
     np.savez(f"{{root}}/{{name}}_out.npz", **out)
     print(name, type(model).__name__, flush=True)
 """
@@ -202,6 +203,7 @@ def test_loads_in_a_fresh_process_after_import_kgen_with_the_same_outputs(name, 
     out_file = root / f"{name}_out.npz"
     assert out_file.exists(), f"{name} did not load in a fresh process:\n{run.stdout[-2000:]}\n{run.stderr[-4000:]}"
     loaded = dict(np.load(out_file))
+    assert bool(loaded.pop("_compiled")), f"{name} loaded uncompiled (its compile state did not round-trip)"
     _, expected = jobs[name]
     outputs = {k: v for k, v in expected.items() if "/in/" not in k}
     assert outputs and set(loaded) == set(outputs)

@@ -105,8 +105,8 @@ def make_model(kind, seed, settings):
     import keras
 
     from kgen.models import GAN
-    from kgen.models.unrolled import UnrolledGAN
-    from kgen.models.wgan import WGANGP
+    from kgen.models.gan import UnrolledGAN
+    from kgen.models.gan import WGANGP
     from kgen.networks import build_mlp_discriminator, build_mlp_generator
 
     keras.utils.set_random_seed(seed)
@@ -149,7 +149,7 @@ def run_one(kind, mix_name, seed, settings):
     import keras
 
     import kgen
-    from kgen.callbacks.tricks import GeneratorEMA
+    from kgen.callbacks import GeneratorEMA
     from kgen.metrics.mode_coverage import mode_coverage
 
     mixture = getattr(kgen.data, mix_name)()
@@ -172,7 +172,7 @@ def unroll_cost(ks=(0, 1, 5, 10), steps=100):
     import keras
 
     import kgen
-    from kgen.models.unrolled import UnrolledGAN
+    from kgen.models.gan import UnrolledGAN
     from kgen.networks import build_mlp_discriminator, build_mlp_generator
 
     mix = kgen.data.ring8()

@@ -118,7 +118,7 @@ def main(argv=None):
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    from kgen.models.iwae import build_iwae
+    from kgen.models.vae import build_iwae
     from kgen.models.vae import build_vae
 
     epochs = parse_epochs(args.epochs, args.quick)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
+from kgen import priors
 from kgen.models import Endpoint, GenerativeModel, TensorSpec
 
 ALL = ("float32", "dynamic", "float16", "int8", "int8_io")
@@ -18,7 +19,7 @@ class TinyAE(GenerativeModel):
     """
 
     def __init__(self, latent_dim=4, **kwargs):
-        super().__init__(latent_dim=latent_dim, **kwargs)
+        super().__init__(prior=priors.Normal((latent_dim,)), **kwargs)
         x = keras.Input((8, 8, 1), name="images")
         h = layers.Conv2D(8, 3, strides=2, padding="same")(x)
         h = layers.BatchNormalization()(h)
@@ -44,10 +45,7 @@ class TinyAE(GenerativeModel):
     def export_endpoints(self):
         images = TensorSpec("images", (8, 8, 1), "float32", "image", {"value_range": [0.0, 1.0]})
         return [
-            Endpoint("decode", self.decoder,
-                     [TensorSpec("latent", (self.latent_dim,), "float32", "latent",
-                                 {"distribution": self.latent_distribution()})],
-                     [images]),
+            Endpoint("decode", self.decoder, self.prior_specs(), [images]),
             Endpoint("encode", self.encoder, [images],
                      [TensorSpec("mean", (self.latent_dim,), "float32", "code"),
                       TensorSpec("scale", (self.latent_dim,), "float32", "code")]),

@@ -227,6 +227,14 @@ class GenerativeModel(keras.Model):
         super().compile(*args, **kwargs)
         self.metrics  # noqa: B018 - build the trackers now, outside the traced step
 
+    def compile_from_config(self, config):
+        # Keras skips compiling a loaded model whose compile() is overridden
+        # unless this is too; ours only adds the trackers, so restore as Keras does.
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
     # -- how a step runs ----------------------------------------------------------
     def apply_update(self, optimizer, compute, variables):
         """Minimize `compute()["loss"]` over `variables` with `optimizer`: the one update routine.

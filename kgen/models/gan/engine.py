@@ -336,7 +336,8 @@ class GAN(GenerativeModel):
             raise ValueError(f"expected images of rank 4 (N,H,W,C). Received: shape={tuple(images.shape)}")
         inputs = {}
         if "latent" in self.prior:
-            inputs["latent"] = self.sample_latent(int(ops.shape(images)[0])) if z is None else z
+            n = int(ops.shape(images)[0])
+            inputs["latent"] = self.sample_latent(n) if z is None else ops.convert_to_tensor(z, "float32")
         return self.run_generator(inputs, images, training=training)
 
     # -- the forward pass -----------------------------------------------------------
@@ -436,7 +437,12 @@ class GAN(GenerativeModel):
         """The step's updates as `(role, (real, condition))`: each critic batch, then the generator."""
         return [("discriminator", chunk) for chunk in chunks] + [("generator", chunks[-1])]
 
-    def _update(self, role, real, condition):
+    def run_update(self, role, real, condition=None):
+        """One update of `role` ("discriminator" or "generator") on a real batch; returns its loss terms.
+
+        The routine every step runs (`train_step` calls it per
+        `update_schedule` entry); public for custom loops and tests.
+        """
         optimizer = self.optimizer_for(role)
         # The discriminator's fakes are constants: made outside the tape.
         fakes = self.make_fakes(real, condition) if role == "discriminator" else None
@@ -460,7 +466,7 @@ class GAN(GenerativeModel):
         real, condition = self.unpack(data)
         chunks = self.split_for_d_steps(real, condition)
         for role, (chunk, chunk_condition) in self.update_schedule(chunks):
-            terms = self._update(role, chunk, chunk_condition)
+            terms = self.run_update(role, chunk, chunk_condition)
             self.update_metrics(_role_metrics(role, terms))
         return {m.name: m.result() for m in self.metrics}
 

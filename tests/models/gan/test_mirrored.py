@@ -15,8 +15,7 @@ SCRIPT = textwrap.dedent("""
     import keras, numpy as np
     import kgen
     from kgen.layers import SpectralNormalization
-    from kgen.models.wgan import WGAN, WGANGP
-    from kgen.models.unrolled import UnrolledGAN
+    from kgen.models.gan import WGAN, WGANGP, UnrolledGAN
     from kgen.networks import build_mlp_discriminator, build_mlp_generator
     out = {}
     strategy = kgen.distribute.get_strategy("mirrored", devices=["/cpu:0", "/cpu:1"])
@@ -58,16 +57,15 @@ SCRIPT = textwrap.dedent("""
     out["unrolled_finite"] = bool(all(np.isfinite(v[-1]) for v in h.history.values()))
     out["unrolled_g_changed"] = bool(any(not np.allclose(np.asarray(v.value), a)
                                          for v, a in zip(un.generator.trainable_variables, g0)))
-    from kgen.callbacks.tricks import ExperienceReplay
-    from kgen.models import GAN
+    from kgen.models.gan import GAN, ExperienceReplay
     with strategy.scope():
-        rg = GAN(build_mlp_generator(4, 2, (8,)), build_mlp_discriminator(2, (8,)), 4, seed=0)
+        rg = GAN(build_mlp_generator(4, 2, (8,)), build_mlp_discriminator(2, (8,)), 4,
+                 replay=ExperienceReplay(pool_size=64, seed=0), seed=0)
         rg.compile()
-    replay = ExperienceReplay(pool_size=64, seed=0)
-    h = rg.fit(data(8), steps_per_epoch=3, epochs=1, verbose=0, callbacks=[replay])
+    h = rg.fit(data(8), steps_per_epoch=3, epochs=1, verbose=0)
     out["replay_finite"] = bool(all(np.isfinite(v[-1]) for v in h.history.values()))
-    out["replay_counts"] = [int(c) for c in replay.pool.count.values]
-    pools = [np.asarray(p) for p in replay.pool.pool.values]
+    out["replay_counts"] = [int(c) for c in rg.replay.count.value.values]
+    pools = [np.asarray(p) for p in rg.replay.pool.value.values]
     out["replay_pools_differ"] = bool(not np.allclose(pools[0][:12], pools[1][:12]))
     out["replay_pools_filled"] = bool(all(np.abs(p[:12]).sum() > 0 and np.all(p[12:] == 0) for p in pools))
     print("RESULT" + json.dumps(out))
@@ -97,10 +95,8 @@ EQUALITY_SCRIPT = textwrap.dedent("""
         tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras, numpy as np
     from kgen import distribute
-    from kgen.models import GAN
-    from kgen.models.gan_family import (ConditionalGAN, FeatureMatchingGAN, InfoGAN, WGAN, WGANGP,
-                                        build_q_network)
-    from kgen.models.unrolled import UnrolledGAN
+    from kgen.models.gan import (GAN, ConditionalGAN, ExperienceReplay, FeatureMatchingGAN, HistoricalAveraging,
+                                 InfoGAN, UnrolledGAN, WGAN, WGANGP, build_q_network)
     from kgen.networks import build_mlp_discriminator as D, build_mlp_generator as G
 
     rng = np.random.default_rng(0)
@@ -112,6 +108,8 @@ EQUALITY_SCRIPT = textwrap.dedent("""
         keras.utils.set_random_seed(0)
         if case == "gan":
             m = GAN(G(4, 2, (8,)), D(2, (8,)), 4, label_smoothing=0.1, seed=3)
+        elif case == "gan_historical_averaging":
+            m = GAN(G(4, 2, (8,)), D(2, (8,)), 4, penalties=[HistoricalAveraging(0.5)], seed=3)
         elif case == "cgan_projection":
             m = ConditionalGAN(G(4, 2, (8,), num_classes=3), D(2, (8,), num_classes=3, conditioning="projection"),
                                4, num_classes=3, seed=3)
@@ -130,7 +128,8 @@ EQUALITY_SCRIPT = textwrap.dedent("""
         return m, tf.data.Dataset.from_tensor_slices((x, y) if case.startswith("cgan") else x).batch(8)
 
     out = {}
-    for case in ["gan", "cgan_projection", "wgan", "wgan_gp", "infogan", "feature_matching", "unrolled"]:
+    for case in ["gan", "gan_historical_averaging", "cgan_projection", "wgan", "wgan_gp", "infogan",
+                 "feature_matching", "unrolled"]:
         m, ds = make(case)
         init = m.get_weights()
         m.fit(ds, epochs=1, verbose=0, shuffle=False)

@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from kgen.models.gumbel import GroupSoftmax, build_gumbel_vae, gumbel_softmax_sample
-from kgen.models.vqvae import VectorQuantizer, build_vqvae
+from kgen.models.vae.gumbel import GroupSoftmax, build_gumbel_vae, gumbel_softmax_sample
+from kgen.models.vae.vqvae import VectorQuantizer, build_vqvae
 
 tfd = tfp.distributions
 SHAPE = (8, 8, 1)
@@ -71,7 +71,8 @@ def test_vqvae_losses_and_training():
     keras.utils.set_random_seed(0)
     model = build_vqvae(SHAPE, tiny=True, commitment_cost=0.25)
     x = np.random.default_rng(0).random((32, *SHAPE)).astype("float32")
-    loss, extra, (z_e, idx) = model.compute_losses(tf.constant(x), training=False)
+    extra = model.compute_losses(tf.constant(x), training=False)
+    z_e, idx = extra["encoder_outputs"], extra["code_indices"]
     z_q = model.quantizer.lookup(idx)
     mse = float(tf.reduce_mean(tf.square(z_e - z_q)))
     # Codebook and commitment terms have the same value (1 + beta) * ||z_e - e||^2.
@@ -103,7 +104,8 @@ def test_vqvae_with_ema_drops_the_codebook_loss_and_updates_by_averages():
     model = build_vqvae(SHAPE, tiny=True, ema=True, commitment_cost=0.25)
     assert all(v is not model.quantizer.codebook for v in model.trainable_variables)
     x = np.random.default_rng(0).random((32, *SHAPE)).astype("float32")
-    _, extra, (z_e, idx) = model.compute_losses(tf.constant(x), training=False)
+    extra = model.compute_losses(tf.constant(x), training=False)
+    z_e, idx = extra["encoder_outputs"], extra["code_indices"]
     mse = float(tf.reduce_mean(tf.square(z_e - model.quantizer.lookup(idx))))
     assert float(extra["vq_loss"]) == pytest.approx(0.25 * mse, rel=1e-5)  # commitment only
     before = model.quantizer.codebook.numpy().copy()

@@ -8,18 +8,18 @@ from scipy.linalg import subspace_angles
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 
-from kgen.models.autoencoder import Autoencoder, build_autoencoder, reconstruction_error
-from kgen.models.contractive import build_contractive_autoencoder, jacobian_frobenius
-from kgen.models.denoising import (
+from kgen.models.autoencoders.autoencoder import Autoencoder, build_autoencoder, reconstruction_error
+from kgen.models.autoencoders.contractive import build_contractive_autoencoder, jacobian_frobenius
+from kgen.models.autoencoders.denoising import (
     GaussianCorruption,
     MaskingCorruption,
     SaltAndPepperCorruption,
     build_denoising_autoencoder,
     get_corruption,
 )
-from kgen.models.sequence import build_sequence_autoencoder, build_sequence_networks
-from kgen.models.sparse import build_sparse_autoencoder, kl_sparsity
-from kgen.models.stacked import build_stacked_autoencoder
+from kgen.models.autoencoders.sequence import build_sequence_autoencoder, build_sequence_networks
+from kgen.models.autoencoders.sparse import build_sparse_autoencoder, kl_sparsity
+from kgen.models.autoencoders.stacked import build_stacked_autoencoder
 from kgen.networks.autoencoders import build_dense_decoder, build_dense_encoder
 
 
@@ -68,7 +68,8 @@ def test_sparse_l1_penalty_value_and_effect(digits):
                                        weight=weight, learning_rate=0.01)
         # The penalty is weight * mean_n sum_j |h_j| on the (ReLU) code.
         codes = sae.encode(x).numpy()
-        total, rec, extra = sae.compute_losses(x, training=False)
+        extra = sae.compute_losses(x, training=False)
+        total, rec = extra["loss"], extra["reconstruction_loss"]
         expected = weight * np.abs(codes).sum(1).mean()
         assert float(extra["sparsity_penalty"]) == pytest.approx(expected, rel=1e-5, abs=1e-7)
         assert float(total) == pytest.approx(float(rec) + expected, rel=1e-5)
@@ -106,10 +107,10 @@ def test_denoising_corrupts_in_training_only_and_samples_a_chain(digits):
     dae = build_denoising_autoencoder((8, 8, 1), code_dim=8, hidden_units=(), corruption="masking",
                                       corruption_kwargs={"rate": 0.5}, seed=0)
     x = tf.constant(digits[:32])
-    loss_eval, rec_eval, _ = dae.compute_losses(x, training=False)
+    rec_eval = dae.compute_losses(x, training=False)["reconstruction_loss"]
     clean = np.mean(reconstruction_error(x, dae.reconstruct(x), "bce").numpy())
     assert float(rec_eval) == pytest.approx(clean, rel=1e-5)
-    loss_train, _, _ = dae.compute_losses(x, training=True)
+    loss_train = dae.compute_losses(x, training=True)["loss"]
     assert abs(float(loss_train) - clean) > 1e-3  # the encoder saw corrupted inputs
     dae.fit(digits, epochs=3, batch_size=64, verbose=0)
     chain = dae.sample_chain(4, steps=3)
@@ -129,8 +130,8 @@ def test_contractive_penalty_matches_closed_form():
     # Sigmoid code: ||J||_F^2 = sum_j (h_j (1 - h_j))^2 ||W_:j||^2  (Rifai et al., eq. 5)
     expected = ((h * (1 - h)) ** 2 * (w**2).sum(0)).sum(1)
     np.testing.assert_allclose(jacobian_frobenius(cae.encoder, x).numpy(), expected, rtol=1e-4)
-    _, rec, extra = cae.compute_losses(tf.constant(x), training=False)
-    total, _, _ = cae.compute_losses(tf.constant(x), training=False)
+    terms = cae.compute_losses(tf.constant(x), training=False)
+    total, rec = terms["loss"], terms["reconstruction_loss"]
     assert float(total) == pytest.approx(float(rec) + 0.5 * expected.mean(), rel=1e-4)
     hist = cae.fit(x, epochs=2, batch_size=5, verbose=0).history
     assert "contraction" in hist
@@ -168,7 +169,7 @@ def test_sequence_autoencoder_masks_padding():
     # Padded steps do not count in the loss.
     recon = model.reconstruct(padded).numpy()
     expected = ((padded[:, :5] - recon[:, :5]) ** 2).sum((1, 2)).mean()
-    loss, _, _ = model.compute_losses(tf.constant(padded), training=False)
+    loss = model.compute_losses(tf.constant(padded), training=False)["loss"]
     assert float(loss) == pytest.approx(expected, rel=1e-5)
     np.testing.assert_allclose(model.anomaly_score(padded), ((padded[:, :5] - recon[:, :5]) ** 2).sum((1, 2)),
                                rtol=1e-5)

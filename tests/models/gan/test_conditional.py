@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import kgen
-from kgen.models.conditional import ConditionalGAN
+from kgen.models.gan import ConditionalGAN
 from kgen.networks import build_mlp_discriminator, build_mlp_generator
 
 

@@ -3,16 +3,16 @@
 import keras
 import pytest
 
-from kgen.models.autoencoder import build_autoencoder, build_conv_autoencoder
-from kgen.models.contractive import build_contractive_autoencoder
-from kgen.models.denoising import build_denoising_autoencoder
-from kgen.models.gumbel import build_gumbel_vae
-from kgen.models.iwae import build_iwae
-from kgen.models.sequence import build_sequence_autoencoder
-from kgen.models.sparse import build_sparse_autoencoder
-from kgen.models.stacked import build_stacked_autoencoder
-from kgen.models.vae import VAE, build_cvae, vae_networks
-from kgen.models.vqvae import build_vqvae
+from kgen.models.autoencoders.autoencoder import build_autoencoder, build_conv_autoencoder
+from kgen.models.autoencoders.contractive import build_contractive_autoencoder
+from kgen.models.autoencoders.denoising import build_denoising_autoencoder
+from kgen.models.vae.gumbel import build_gumbel_vae
+from kgen.models.vae.iwae import build_iwae
+from kgen.models.autoencoders.sequence import build_sequence_autoencoder
+from kgen.models.autoencoders.sparse import build_sparse_autoencoder
+from kgen.models.autoencoders.stacked import build_stacked_autoencoder
+from kgen.models.vae.vae import VAE, build_cvae, vae_networks
+from kgen.models.vae.vqvae import build_vqvae
 
 SHAPE = (8, 8, 1)
 

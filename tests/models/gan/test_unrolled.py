@@ -6,8 +6,14 @@ import pytest
 import tensorflow as tf
 
 import kgen
-from kgen.models.unrolled import UnrolledGAN
+from kgen.models.gan import GANOutputs, UnrolledGAN
 from kgen.networks import build_mlp_discriminator, build_mlp_generator
+
+
+def _d_loss(gan, real, fake, real_outputs, fake_outputs):
+    """The adversarial discriminator loss the unroll differentiates."""
+    return gan.discriminator_adversarial_loss(GANOutputs("discriminator", real, None, None,
+                                                         real_outputs=real_outputs, fake_outputs=fake_outputs))
 
 
 def _gan(k, rule="sgd", lr=0.1):
@@ -25,7 +31,7 @@ def test_one_sgd_unroll_step_matches_a_manual_update_and_is_differentiable_in_th
     fake = tf.Variable(rng.normal(size=(8, 2)), dtype=tf.float32)
     d = gan.discriminator
     with tf.GradientTape() as tape:
-        loss = gan.compute_discriminator_loss(real, fake, d(real), d(fake))
+        loss = _d_loss(gan, real, fake, d(real), d(fake))
     manual = [v.numpy() - 0.1 * g.numpy() for v, g in zip(d.trainable_variables, tape.gradient(loss, d.trainable_variables))]
     with tf.GradientTape() as outer:
         theta, _ = gan.unrolled_discriminator_weights(real, fake)
@@ -45,11 +51,11 @@ def test_optimizer_rule_continues_the_discriminators_adam_exactly():
     real = tf.constant(rng.normal(size=(8, 2)), tf.float32)
     fake = tf.constant(rng.normal(size=(8, 2)), tf.float32)
     for _ in range(3):  # non-zero moments and step count
-        gan.discriminator_step(real, None)
+        gan.run_update("discriminator", real)
     theta, _ = gan.unrolled_discriminator_weights(real, fake)
     d = gan.discriminator
     with tf.GradientTape() as tape:
-        loss = gan.compute_discriminator_loss(real, fake, d(real, training=True), d(fake, training=True))
+        loss = _d_loss(gan, real, fake, d(real, training=True), d(fake, training=True))
     gan.d_optimizer.apply_gradients(zip(tape.gradient(loss, d.trainable_variables), d.trainable_variables))
     for t, v in zip(theta, d.trainable_variables):
         np.testing.assert_allclose(t.numpy(), v.numpy(), rtol=1e-5, atol=1e-6)
@@ -65,7 +71,7 @@ def test_unrolled_weights_have_the_finite_difference_derivative_in_the_fakes(rul
     rng = np.random.default_rng(0)
     real = tf.constant(rng.normal(size=(8, 2)), tf.float32)
     for _ in range(3 if rule == "optimizer" else 0):
-        gan.discriminator_step(real, None)
+        gan.run_update("discriminator", real)
     fake0 = rng.normal(size=(8, 2)).astype("float32")
     probe = tf.constant(rng.normal(size=(5, 2)), tf.float32)
 
@@ -102,7 +108,7 @@ def test_value_surrogate_without_unrolling_is_the_minimax_generator_gradient():
         expected = tf.reduce_mean(-tf.nn.softplus(logits))  # mean log(1 - sigmoid(logits))
     grads = tape.gradient(expected, gan.generator.trainable_variables)
     gan.seed_generator.state.assign(state)
-    gan.unrolled_generator_step(real, None)
+    gan.run_update("generator", real)["loss"]
     for v, w, g in zip(gan.generator.trainable_variables, g0, grads):
         np.testing.assert_allclose(v.numpy(), w - g.numpy(), rtol=1e-4, atol=1e-6)
 
@@ -122,7 +128,7 @@ def test_unrolled_fakes_surrogate_without_unrolling_is_the_non_saturating_gradie
         expected = tf.reduce_mean(tf.nn.softplus(-logits))  # mean -log(sigmoid(logits))
     grads = tape.gradient(expected, gan.generator.trainable_variables)
     gan.seed_generator.state.assign(state)
-    loss = gan.unrolled_generator_step(real, None)
+    loss = gan.run_update("generator", real)["loss"]
     assert float(loss) == pytest.approx(float(expected), rel=1e-5)
     for v, w, g in zip(gan.generator.trainable_variables, g0, grads):
         np.testing.assert_allclose(v.numpy(), w - g.numpy(), rtol=1e-4, atol=1e-6)
@@ -146,7 +152,7 @@ def test_zero_learning_rate_unroll_equals_plain_generator_gradient():
         with tf.GradientTape() as tape:
             fake = gan.generator(z, training=True)
             theta, nt = gan.unrolled_discriminator_weights(real, fake)
-            loss = gan.compute_generator_loss(fake, gan._d_call(theta, nt, fake, None))  # noqa: SLF001
+            loss = gan.generator_loss_fn(gan._d_call(theta, nt, fake, None))  # noqa: SLF001
         grads[k] = [g.numpy() for g in tape.gradient(loss, gan.generator.trainable_variables)]
     for a, b in zip(grads[0], grads[3]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
@@ -157,7 +163,7 @@ def test_generator_step_leaves_discriminator_unchanged_and_train_step_updates_bo
     real = tf.constant(np.random.default_rng(2).normal(size=(8, 2)), tf.float32)
     d0 = [v.numpy().copy() for v in gan.discriminator.trainable_variables]
     g0 = [v.numpy().copy() for v in gan.generator.trainable_variables]
-    loss = gan.unrolled_generator_step(real, None)
+    loss = gan.run_update("generator", real)["loss"]
     assert np.isfinite(float(loss))
     for v, w in zip(gan.discriminator.trainable_variables, d0):
         np.testing.assert_array_equal(v.numpy(), w)

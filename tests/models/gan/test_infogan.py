@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 import kgen
-from kgen.models.infogan import InfoGAN
+from kgen.models.gan import InfoGAN
 
 
 def _q_accuracy(gan, per_class=50):

@@ -7,9 +7,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from scipy import stats
 
-from kgen.models import likelihoods
-from kgen.models.iwae import IWAE, build_iwae
-from kgen.models.vae import VAE, GaussianPosteriorParams, build_cvae, build_vae
+from kgen.models.vae import likelihoods
+from kgen.models.vae.iwae import IWAE, build_iwae
+from kgen.models.vae.vae import VAE, GaussianPosteriorParams, build_cvae, build_vae
 
 tfd = tfp.distributions
 SHAPE = (8, 8, 1)
@@ -32,12 +32,12 @@ def test_analytic_kl_matches_monte_carlo(vae):
     q = vae.posterior(x)
     analytic = vae.kl_divergence(q).numpy()
     z = q.sample(20000, seed=1)
-    mc = tf.reduce_mean(q.log_prob(z) - vae.prior().log_prob(z), axis=0).numpy()
+    mc = tf.reduce_mean(q.log_prob(z) - vae.prior_distribution().log_prob(z), axis=0).numpy()
     # MC standard error at 20k samples is well below 0.05 nats for these posteriors.
     np.testing.assert_allclose(mc, analytic, atol=0.05)
     mc_model = VAE(vae.encoder, vae.decoder, 3, analytic_kl=False)
     np.testing.assert_allclose(mc_model.kl_divergence(q, z[0]).numpy(),
-                               (q.log_prob(z[0]) - vae.prior().log_prob(z[0])).numpy(), rtol=1e-6)
+                               (q.log_prob(z[0]) - vae.prior_distribution().log_prob(z[0])).numpy(), rtol=1e-6)
 
 
 def _mean_bound(model, x, k, repeats):
