@@ -85,15 +85,23 @@ def _sliced_wasserstein(a, b, random_sampling_count, random_projection_dim, rng)
     for _ in range(random_sampling_count):
         proj = rng.standard_normal((a.shape[1], random_projection_dim)).astype(a.dtype)
         proj /= np.sqrt(np.sum(np.square(proj), axis=0, keepdims=True))
-        means.append(np.mean(np.abs(np.sort(a @ proj, axis=0) - np.sort(b @ proj, axis=0))))
+        means.append(_mean_sorted_gap(proj.T @ a.T, proj.T @ b.T))
     return float(np.mean(means))
+
+
+def _mean_sorted_gap(proj_a, proj_b):
+    """Mean over directions (rows) of the 1-D Wasserstein distance of the projected samples."""
+    return float(np.mean(np.abs(np.sort(proj_a, axis=1) - np.sort(proj_b, axis=1))))
 
 
 def _sliced_wasserstein_svd(a, b):
     """The variant projecting on the principal directions of both sets together (not in the paper)."""
-    u, s, _ = np.linalg.svd(np.concatenate([a, b], 0), full_matrices=False)
-    proj_a, proj_b = np.split(u * s, 2, axis=0)
-    return float(np.mean(np.abs(np.sort(proj_a, axis=0) - np.sort(proj_b, axis=0))))
+    both = np.concatenate([a, b], 0).astype(np.float64)
+    # U S of the SVD both = U S V^T is both @ V, V the eigenvectors of both^T both:
+    # a (D, D) eigenproblem instead of a (2N, D) SVD (column signs do not matter).
+    _, v = np.linalg.eigh(both.T @ both)
+    proj_a, proj_b = np.split(v.T @ both.T, 2, axis=1)
+    return _mean_sorted_gap(proj_a, proj_b)
 
 
 def sliced_wasserstein_distance(real_images, fake_images, resolution_min=16, patches_per_image=64, patch_size=7,
