@@ -53,9 +53,8 @@ def relativistic_generator_loss(discriminator_real_outputs, discriminator_gen_ou
     https://arxiv.org/abs/1807.00734
 
     Args:
-        discriminator_real_outputs: logits on real data, rank >= 1.
-        discriminator_gen_outputs: logits on generated data, rank >= 1.
-        scope: accepted for TF-GAN compatibility (a name scope there).
+        discriminator_real_outputs, discriminator_gen_outputs, scope: as in
+            `relativistic_discriminator_loss`.
 
     Returns:
         Scalar loss.

@@ -154,8 +154,8 @@ def diagonal_only_frechet_classifier_distance_from_activations(activations1, act
     https://arxiv.org/abs/1706.08500
 
     Args:
-        activations1: `(N, D)` features.
-        activations2: `(M, D)` features.
+        activations1, activations2: as in
+            `mean_only_frechet_classifier_distance_from_activations`.
 
     Returns:
         A non-negative float.
@@ -166,8 +166,8 @@ def diagonal_only_frechet_classifier_distance_from_activations(activations1, act
     """
     a, b = _activation_pair(activations1, activations2)
     var1, var2 = a.var(axis=0), b.var(axis=0)
-    mean = np.sum(np.square(a.mean(axis=0) - b.mean(axis=0)))
-    return float(mean + np.sum(var1 + var2 - 2.0 * np.sqrt(var1 * var2)))
+    return mean_only_frechet_classifier_distance_from_activations(a, b) + float(
+        np.sum(var1 + var2 - 2.0 * np.sqrt(var1 * var2)))
 
 
 def polynomial_kernel(x, y, degree=3, gamma=None, coef0=1.0):
