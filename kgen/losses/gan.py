@@ -1,209 +1,225 @@
-"""GAN losses with TF-GAN's names and argument names.
+"""GAN losses with TF-GAN's names, arguments, defaults and values (`tfgan.losses`).
 
-All functions take discriminator *logits* of any rank >= 1 (a PatchGAN's
-`(N, H, W, 1)` outputs too), average over every element and return a scalar.
-Under a distribution strategy they return the local mean; the model divides
-by the number of replicas so gradients average over the global batch.
+Every function takes discriminator outputs of any rank >= 1 (a PatchGAN's
+`(N, H, W, 1)` too) and reduces them as TF-GAN does: `reduction` defaults to
+`SUM_BY_NONZERO_WEIGHTS` (the weighted sum over the number of non-zero
+weights; the plain mean with unit weights), `reduction="none"` returns the
+weighted per-element losses. Label smoothing is TF's: a smoothed target `t`
+becomes `t * (1 - ls) + ls / 2`, so real targets go to `1 - ls/2`.
+`scope` and `add_summaries` name and write `tf.summary` scalars (when a
+default writer and step are set); `loss_collection` is accepted for
+signature compatibility only (TF2 has no graph collections).
+
+kgen's own conventions live under their own names: Salimans et al.'s
+one-sided smoothing (real targets `1 - ls`, default 0) is
+`one_sided_minimax_discriminator_loss` (`kgen.losses.one_sided`). Under a
+distribution strategy the losses return the local mean; the model divides by
+the number of replicas so gradients average over the global batch.
 """
 
 from keras import ops
 
+from kgen.losses.reduction import (
+    LOSSES,
+    SUM_BY_NONZERO_WEIGHTS,
+    as_float,
+    compute_weighted_loss,
+    sigmoid_xent,
+    smoothed_target,
+    summarize,
+)
 from kgen.losses.registry import register_loss
 
 
-def _as_float(x):
-    x = ops.convert_to_tensor(x)
-    if len(x.shape) < 1:
-        raise ValueError(
-            "expected discriminator outputs of rank >= 1 (N, ...). "
-            f"Received: shape={tuple(x.shape)}"
-        )
-    # Losses in float32 even under mixed precision: log-sigmoid of float16
-    # logits underflows.
-    return ops.cast(x, "float32")
+def _real_fake(real, fake, real_weights, generated_weights, reduction):
+    return (compute_weighted_loss(real, real_weights, reduction),
+            compute_weighted_loss(fake, generated_weights, reduction))
 
 
-def _sigmoid_xent(logits, target):
-    """Stable sigmoid cross-entropy: max(x,0) - x*t + log(1 + exp(-|x|))."""
-    return ops.relu(logits) - logits * target + ops.softplus(-ops.abs(logits))
+# -- Goodfellow et al.'s losses ---------------------------------------------------------------
 
 
-def _weighted_mean(values, weights):
-    if weights is None or (isinstance(weights, (int, float)) and weights == 1.0):
-        return ops.mean(values)
-    weights = ops.cast(ops.convert_to_tensor(weights), values.dtype)
-    # A per-example weight of shape (N,) broadcasts over patch axes.
-    while len(weights.shape) and len(weights.shape) < len(values.shape):
-        weights = ops.expand_dims(weights, -1)
-    return ops.mean(values * weights)
-
-
-@register_loss("minimax_discriminator", "minimax_discriminator_loss")
+@register_loss("minimax_discriminator_loss", keras_name="tfgan_minimax_discriminator_loss")
 def minimax_discriminator_loss(
     discriminator_real_outputs,
     discriminator_gen_outputs,
-    label_smoothing=0.0,
+    label_smoothing=0.25,
     real_weights=1.0,
     generated_weights=1.0,
-    label_noise=0.0,
-    seed=None,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
 ):
-    """Original GAN discriminator loss (Goodfellow et al., 2014), with one-sided label smoothing.
+    """Original GAN discriminator loss (Goodfellow et al., 2014), TF-GAN's version.
 
-    `-log D(x) - log(1 - D(G(z)))`, as binary cross-entropy on logits. Label
-    smoothing moves only the *real* targets to `1 - label_smoothing`
-    (Salimans et al., 2016: smoothing fake targets would reward the generator
-    for staying where it is). https://arxiv.org/abs/1406.2661
+    `-w_r log sigmoid(D(x)) - w_g log(1 - sigmoid(D(G(z))))` on logits, real
+    targets smoothed to `1 - label_smoothing / 2` (TF's sigmoid
+    cross-entropy smoothing; TF-GAN's default 0.25 gives 0.875). For
+    Salimans et al.'s one-sided smoothing to `1 - ls` with default 0 (what
+    `kgen.models.GAN`'s `label_smoothing` means), use
+    `one_sided_minimax_discriminator_loss`. https://arxiv.org/abs/1406.2661
 
     Args:
         discriminator_real_outputs: logits on real data, rank >= 1.
         discriminator_gen_outputs: logits on generated data, rank >= 1.
-        label_smoothing: amount subtracted from the real target (0 = none;
-            TF-GAN's default is 0.25, kgen's is 0 and the trainers expose it).
-        real_weights: scalar or per-example weights of the real term.
-        generated_weights: scalar or per-example weights of the fake term.
-        label_noise: probability of flipping each target before smoothing
-            (see `noisy_minimax_discriminator_loss`; 0 = none).
-        seed: int or `keras.random.SeedGenerator` of the flips.
+        label_smoothing: smoothing of the real targets (0 = none).
+        real_weights: scalar or tensor weights of the real term.
+        generated_weights: scalar or tensor weights of the fake term.
+        scope: name of the summaries.
+        loss_collection: accepted for TF-GAN compatibility; ignored.
+        reduction: see `kgen.losses.get_reduction`.
+        add_summaries: write `tf.summary` scalars of both terms.
 
     Returns:
-        Scalar loss.
+        Scalar loss (or per-element losses with reduction "none").
 
     Example:
-        >>> float(minimax_discriminator_loss([[0.0]], [[0.0]]))  # 2*log(2)
+        >>> float(minimax_discriminator_loss([0.0], [0.0], label_smoothing=0.0))  # 2 log 2
         1.386...
     """
-    if label_noise:
-        return noisy_minimax_discriminator_loss(
-            discriminator_real_outputs, discriminator_gen_outputs, label_smoothing, label_noise,
-            real_weights, generated_weights, seed)
-    real = _as_float(discriminator_real_outputs)
-    fake = _as_float(discriminator_gen_outputs)
-    real_loss = _sigmoid_xent(real, 1.0 - label_smoothing)
-    fake_loss = _sigmoid_xent(fake, 0.0)
-    return _weighted_mean(real_loss, real_weights) + _weighted_mean(fake_loss, generated_weights)
+    real = as_float(discriminator_real_outputs)
+    fake = as_float(discriminator_gen_outputs)
+    loss_on_real, loss_on_generated = _real_fake(
+        sigmoid_xent(real, smoothed_target(1.0, label_smoothing)), sigmoid_xent(fake, 0.0),
+        real_weights, generated_weights, reduction)
+    loss = loss_on_real + loss_on_generated
+    summarize(add_summaries, scope, discriminator_gen_minimax_loss=loss_on_generated,
+              discriminator_real_minimax_loss=loss_on_real, discriminator_minimax_loss=loss)
+    return loss
 
 
 @register_loss("minimax_generator", "minimax", "saturating", "minimax_generator_loss")
-def minimax_generator_loss(discriminator_gen_outputs, label_smoothing=0.0, weights=1.0):
-    """Saturating generator loss `log(1 - D(G(z)))` (Goodfellow et al., 2014).
+def minimax_generator_loss(
+    discriminator_gen_outputs,
+    label_smoothing=0.0,
+    weights=1.0,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
+):
+    """Saturating generator loss, minus the discriminator loss (Goodfellow et al., 2014).
 
-    Minimizing it gives vanishing gradients when D rejects the fakes
-    confidently; prefer `modified_generator_loss`.
+    TF-GAN's value: `-minimax_discriminator_loss(ones, D(G(z)))`, i.e.
+    `log(1 - sigmoid(D(G(z))))` minus the constant real term of a
+    discriminator output of 1 (`softplus(-1)` without smoothing). The
+    constant has no gradient. Minimizing it gives vanishing gradients when D
+    rejects the fakes confidently; prefer `modified_generator_loss`.
     https://arxiv.org/abs/1406.2661
 
     Args:
         discriminator_gen_outputs: logits on generated data, rank >= 1.
-        label_smoothing: kept for TF-GAN compatibility; must be 0 (fake
-            labels are never smoothed).
-        weights: scalar or per-example weights.
+        label_smoothing: smoothing of the constant term's real target.
+        weights: scalar or tensor weights (of both terms, as in TF-GAN).
+        scope, loss_collection, reduction, add_summaries: as in
+            `minimax_discriminator_loss`.
 
     Returns:
-        Scalar loss (negative: minus the discriminator's fake loss).
+        Scalar loss.
 
     Example:
-        >>> float(minimax_generator_loss([[0.0]]))  # -log(2)
-        -0.693...
+        >>> float(minimax_generator_loss([0.0]))  # -(softplus(-1) + log 2)
+        -1.006...
     """
-    if label_smoothing:
-        raise ValueError(
-            "fake labels are never smoothed (one-sided label smoothing). "
-            f"Received: label_smoothing={label_smoothing}; smooth real labels in the "
-            "discriminator loss instead."
-        )
-    fake = _as_float(discriminator_gen_outputs)
-    return -_weighted_mean(_sigmoid_xent(fake, 0.0), weights)
+    fake = as_float(discriminator_gen_outputs)
+    loss = -minimax_discriminator_loss(ops.ones_like(fake), fake, label_smoothing, weights, weights,
+                                       reduction=reduction)
+    summarize(add_summaries, scope, generator_minimax_loss=loss)
+    return loss
+
+
+@register_loss("modified_discriminator_loss")
+def modified_discriminator_loss(
+    discriminator_real_outputs,
+    discriminator_gen_outputs,
+    label_smoothing=0.25,
+    real_weights=1.0,
+    generated_weights=1.0,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
+):
+    """TF-GAN's name for the minimax discriminator loss paired with the modified generator loss.
+
+    Identical to `minimax_discriminator_loss` (Goodfellow et al., 2014).
+    https://arxiv.org/abs/1406.2661
+
+    Args:
+        discriminator_real_outputs, discriminator_gen_outputs, label_smoothing,
+        real_weights, generated_weights, scope, loss_collection, reduction,
+        add_summaries: as in `minimax_discriminator_loss`.
+
+    Returns:
+        Scalar loss.
+
+    Example:
+        >>> modified_discriminator_loss(d_real, d_fake)  # real targets 0.875
+    """
+    return minimax_discriminator_loss(
+        discriminator_real_outputs, discriminator_gen_outputs, label_smoothing, real_weights,
+        generated_weights, scope or "discriminator_modified_loss", loss_collection, reduction, add_summaries)
 
 
 @register_loss("modified_generator", "non_saturating", "modified", "modified_generator_loss")
-def modified_generator_loss(discriminator_gen_outputs, label_smoothing=0.0, weights=1.0):
-    """Non-saturating generator loss `-log D(G(z))` (Goodfellow et al., 2014).
-
-    Same fixed point as the minimax loss but strong gradients early in
-    training. https://arxiv.org/abs/1406.2661
-
-    Args:
-        discriminator_gen_outputs: logits on generated data, rank >= 1.
-        label_smoothing: amount subtracted from the target 1 (TF-GAN
-            compatibility; 0 by default).
-        weights: scalar or per-example weights.
-
-    Returns:
-        Scalar loss.
-
-    Example:
-        >>> float(modified_generator_loss([[0.0]]))  # log(2)
-        0.693...
-    """
-    fake = _as_float(discriminator_gen_outputs)
-    return _weighted_mean(_sigmoid_xent(fake, 1.0 - label_smoothing), weights)
-
-
-def _flip(targets, label_noise, seed):
-    """Flip binary targets with probability `label_noise` (noisy labels)."""
-    import keras
-
-    if not label_noise:
-        return targets
-    flip = ops.cast(keras.random.uniform(ops.shape(targets), seed=seed) < label_noise, targets.dtype)
-    return targets * (1.0 - flip) + (1.0 - targets) * flip
-
-
-@register_loss("noisy_minimax_discriminator", "minimax_discriminator_with_label_noise")
-def noisy_minimax_discriminator_loss(
-    discriminator_real_outputs,
+def modified_generator_loss(
     discriminator_gen_outputs,
     label_smoothing=0.0,
-    label_noise=0.05,
-    real_weights=1.0,
-    generated_weights=1.0,
-    seed=None,
+    weights=1.0,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
 ):
-    """Minimax discriminator loss with one-sided smoothing and random label flips.
+    """Non-saturating generator loss `-log sigmoid(D(G(z)))` (Goodfellow et al., 2014).
 
-    Each target (real 1, fake 0) is flipped with probability `label_noise`
-    (the "noisy labels" trick of the GAN-hacks lectures); then one-sided label
-    smoothing moves the real targets only: a flipped fake keeps target 1, a
-    real target becomes `1 - label_smoothing`, a fake target is never raised
-    above 0 by smoothing. https://arxiv.org/abs/1606.03498
+    Same fixed point as the minimax loss but strong gradients early in
+    training. The target 1 is smoothed TF's way, to `1 - ls/2`.
+    https://arxiv.org/abs/1406.2661
 
     Args:
-        discriminator_real_outputs: logits on real data, rank >= 1.
         discriminator_gen_outputs: logits on generated data, rank >= 1.
-        label_smoothing: one-sided smoothing of the real targets.
-        label_noise: probability of flipping each target, in [0, 0.5).
-        real_weights: scalar or per-example weights of the real term.
-        generated_weights: scalar or per-example weights of the fake term.
-        seed: int or `keras.random.SeedGenerator` of the flips.
+        label_smoothing: smoothing of the target 1 (0 = none).
+        weights: scalar or tensor weights.
+        scope, loss_collection, reduction, add_summaries: as in
+            `minimax_discriminator_loss`.
 
     Returns:
         Scalar loss.
 
     Example:
-        >>> noisy_minimax_discriminator_loss(real_logits, fake_logits, label_noise=0.05, seed=gen)
+        >>> float(modified_generator_loss([0.0]))  # log(2)
+        0.693...
     """
-    if not 0.0 <= float(label_noise) < 0.5:
-        raise ValueError(f"expected 0 <= label_noise < 0.5. Received: label_noise={label_noise}")
-    real = _as_float(discriminator_real_outputs)
-    fake = _as_float(discriminator_gen_outputs)
-    real_t = _flip(ops.ones_like(real), label_noise, seed) * (1.0 - label_smoothing)
-    fake_t = _flip(ops.zeros_like(fake), label_noise, seed)
-    return (_weighted_mean(_sigmoid_xent(real, real_t), real_weights)
-            + _weighted_mean(_sigmoid_xent(fake, fake_t), generated_weights))
+    fake = as_float(discriminator_gen_outputs)
+    loss = compute_weighted_loss(sigmoid_xent(fake, smoothed_target(1.0, label_smoothing)), weights,
+                                 reduction)
+    summarize(add_summaries, scope, generator_modified_loss=loss)
+    return loss
 
 
 # -- Wasserstein, hinge, least squares ------------------------------------------
 
 
 @register_loss("wasserstein_generator", "wasserstein_generator_loss")
-def wasserstein_generator_loss(discriminator_gen_outputs, weights=1.0):
+def wasserstein_generator_loss(
+    discriminator_gen_outputs,
+    weights=1.0,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
+):
     """Wasserstein generator loss `-E[D(G(z))]` (Arjovsky et al., 2017).
 
     https://arxiv.org/abs/1701.07875
 
     Args:
         discriminator_gen_outputs: critic outputs on generated data, rank >= 1.
-        weights: scalar or per-example weights.
+        weights: scalar or tensor weights.
+        scope, loss_collection, reduction, add_summaries: as in
+            `minimax_discriminator_loss`.
 
     Returns:
         Scalar loss.
@@ -212,12 +228,22 @@ def wasserstein_generator_loss(discriminator_gen_outputs, weights=1.0):
         >>> float(wasserstein_generator_loss([[1.0], [3.0]]))
         -2.0
     """
-    return -_weighted_mean(_as_float(discriminator_gen_outputs), weights)
+    loss = compute_weighted_loss(-as_float(discriminator_gen_outputs), weights, reduction)
+    summarize(add_summaries, scope, generator_wass_loss=loss)
+    return loss
 
 
 @register_loss("wasserstein_discriminator", "wasserstein_discriminator_loss")
-def wasserstein_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs,
-                                   real_weights=1.0, generated_weights=1.0):
+def wasserstein_discriminator_loss(
+    discriminator_real_outputs,
+    discriminator_gen_outputs,
+    real_weights=1.0,
+    generated_weights=1.0,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
+):
     """Wasserstein critic loss `E[D(G(z))] - E[D(x)]` (Arjovsky et al., 2017).
 
     Its negative estimates the Wasserstein-1 distance when the critic is
@@ -227,8 +253,10 @@ def wasserstein_discriminator_loss(discriminator_real_outputs, discriminator_gen
     Args:
         discriminator_real_outputs: critic outputs on real data, rank >= 1.
         discriminator_gen_outputs: critic outputs on generated data, rank >= 1.
-        real_weights: scalar or per-example weights of the real term.
-        generated_weights: scalar or per-example weights of the fake term.
+        real_weights: scalar or tensor weights of the real term.
+        generated_weights: scalar or tensor weights of the fake term.
+        scope, loss_collection, reduction, add_summaries: as in
+            `minimax_discriminator_loss`.
 
     Returns:
         Scalar loss.
@@ -237,20 +265,32 @@ def wasserstein_discriminator_loss(discriminator_real_outputs, discriminator_gen
         >>> float(wasserstein_discriminator_loss([[2.0]], [[0.5]]))
         -1.5
     """
-    real = _as_float(discriminator_real_outputs)
-    fake = _as_float(discriminator_gen_outputs)
-    return _weighted_mean(fake, generated_weights) - _weighted_mean(real, real_weights)
+    loss_on_real, loss_on_generated = _real_fake(
+        as_float(discriminator_real_outputs), as_float(discriminator_gen_outputs), real_weights,
+        generated_weights, reduction)
+    loss = loss_on_generated - loss_on_real
+    summarize(add_summaries, scope, discriminator_gen_wass_loss=loss_on_generated,
+              discriminator_real_wass_loss=loss_on_real, discriminator_wass_loss=loss)
+    return loss
 
 
 @register_loss("hinge_generator", "wasserstein_hinge_generator_loss")
-def wasserstein_hinge_generator_loss(discriminator_gen_outputs, weights=1.0):
+def wasserstein_hinge_generator_loss(
+    discriminator_gen_outputs,
+    weights=1.0,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
+):
     """Hinge-GAN generator loss `-E[D(G(z))]` (Lim & Ye, 2017; Miyato et al., 2018).
 
+    The same as `wasserstein_generator_loss`, as in TF-GAN.
     https://arxiv.org/abs/1705.02894
 
     Args:
-        discriminator_gen_outputs: discriminator outputs on fakes, rank >= 1.
-        weights: scalar or per-example weights.
+        discriminator_gen_outputs, weights, scope, loss_collection, reduction,
+        add_summaries: as in `wasserstein_generator_loss`.
 
     Returns:
         Scalar loss.
@@ -259,21 +299,36 @@ def wasserstein_hinge_generator_loss(discriminator_gen_outputs, weights=1.0):
         >>> float(wasserstein_hinge_generator_loss([[0.5]]))
         -0.5
     """
-    return wasserstein_generator_loss(discriminator_gen_outputs, weights)
+    return wasserstein_generator_loss(discriminator_gen_outputs, weights, scope, loss_collection,
+                                      reduction, add_summaries)
 
 
 @register_loss("hinge_discriminator", "wasserstein_hinge_discriminator_loss")
-def wasserstein_hinge_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs,
-                                         real_weights=1.0, generated_weights=1.0):
-    """Hinge discriminator loss `E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]`.
+def wasserstein_hinge_discriminator_loss(
+    discriminator_real_outputs,
+    discriminator_gen_outputs,
+    real_weights=1.0,
+    generated_weights=1.0,
+    real_hinge=1.0,
+    generated_hinge=1.0,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
+):
+    """Hinge discriminator loss `E[relu(h_r - D(x))] + E[relu(h_g + D(G(z)))]` (Miyato et al., 2018).
 
-    https://arxiv.org/abs/1705.02894
+    https://arxiv.org/abs/1802.05957
 
     Args:
         discriminator_real_outputs: outputs on real data, rank >= 1.
         discriminator_gen_outputs: outputs on generated data, rank >= 1.
-        real_weights: scalar or per-example weights of the real term.
-        generated_weights: scalar or per-example weights of the fake term.
+        real_weights: scalar or tensor weights of the real term.
+        generated_weights: scalar or tensor weights of the fake term.
+        real_hinge: hinge `h_r` of the real outputs.
+        generated_hinge: hinge `h_g` of the generated outputs.
+        scope, loss_collection, reduction, add_summaries: as in
+            `minimax_discriminator_loss`.
 
     Returns:
         Scalar loss.
@@ -282,22 +337,37 @@ def wasserstein_hinge_discriminator_loss(discriminator_real_outputs, discriminat
         >>> float(wasserstein_hinge_discriminator_loss([[0.5]], [[-2.0]]))  # 0.5 + 0
         0.5
     """
-    real = _as_float(discriminator_real_outputs)
-    fake = _as_float(discriminator_gen_outputs)
-    return (_weighted_mean(ops.relu(1.0 - real), real_weights)
-            + _weighted_mean(ops.relu(1.0 + fake), generated_weights))
+    real = as_float(discriminator_real_outputs)
+    fake = as_float(discriminator_gen_outputs)
+    loss_on_real, loss_on_generated = _real_fake(
+        ops.relu(real_hinge - real), ops.relu(generated_hinge + fake), real_weights, generated_weights,
+        reduction)
+    loss = loss_on_generated + loss_on_real
+    summarize(add_summaries, scope, discriminator_gen_wass_hinge_loss=loss_on_generated,
+              discriminator_real_wass_hinge_loss=loss_on_real, discriminator_wass_hinge_loss=loss)
+    return loss
 
 
 @register_loss("least_squares_generator", "lsgan_generator", "least_squares_generator_loss")
-def least_squares_generator_loss(discriminator_gen_outputs, real_label=1.0, weights=1.0):
-    """Least-squares generator loss `0.5 * E[(D(G(z)) - real_label)^2]` (Mao et al., 2017).
+def least_squares_generator_loss(
+    discriminator_gen_outputs,
+    real_label=1,
+    weights=1.0,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
+):
+    """Least-squares generator loss `E[(D(G(z)) - real_label)^2] / 2` (Mao et al., 2017).
 
     https://arxiv.org/abs/1611.04076
 
     Args:
         discriminator_gen_outputs: discriminator outputs on fakes, rank >= 1.
         real_label: target the generator pushes its outputs to.
-        weights: scalar or per-example weights.
+        weights: scalar or tensor weights.
+        scope, loss_collection, reduction, add_summaries: as in
+            `minimax_discriminator_loss`.
 
     Returns:
         Scalar loss.
@@ -306,18 +376,29 @@ def least_squares_generator_loss(discriminator_gen_outputs, real_label=1.0, weig
         >>> float(least_squares_generator_loss([[0.0]]))
         0.5
     """
-    fake = _as_float(discriminator_gen_outputs)
-    return 0.5 * _weighted_mean(ops.square(fake - real_label), weights)
+    fake = as_float(discriminator_gen_outputs)
+    loss = 0.5 * compute_weighted_loss(ops.square(fake - real_label), weights, reduction)
+    summarize(add_summaries, scope, generator_lsq_loss=loss)
+    return loss
 
 
 @register_loss("least_squares_discriminator", "lsgan_discriminator",
                "least_squares_discriminator_loss")
-def least_squares_discriminator_loss(discriminator_real_outputs, discriminator_gen_outputs,
-                                     real_label=1.0, fake_label=0.0, real_weights=1.0,
-                                     generated_weights=1.0):
+def least_squares_discriminator_loss(
+    discriminator_real_outputs,
+    discriminator_gen_outputs,
+    real_label=1,
+    fake_label=0,
+    real_weights=1.0,
+    generated_weights=1.0,
+    scope=None,
+    loss_collection=LOSSES,
+    reduction=SUM_BY_NONZERO_WEIGHTS,
+    add_summaries=False,
+):
     """Least-squares discriminator loss (Mao et al., 2017).
 
-    `0.5 * E[(D(x) - real_label)^2] + 0.5 * E[(D(G(z)) - fake_label)^2]`.
+    `E[(D(x) - real_label)^2] / 2 + E[(D(G(z)) - fake_label)^2] / 2`.
     https://arxiv.org/abs/1611.04076
 
     Args:
@@ -325,8 +406,10 @@ def least_squares_discriminator_loss(discriminator_real_outputs, discriminator_g
         discriminator_gen_outputs: outputs on generated data, rank >= 1.
         real_label: target of real data.
         fake_label: target of generated data.
-        real_weights: scalar or per-example weights of the real term.
-        generated_weights: scalar or per-example weights of the fake term.
+        real_weights: scalar or tensor weights of the real term.
+        generated_weights: scalar or tensor weights of the fake term.
+        scope, loss_collection, reduction, add_summaries: as in
+            `minimax_discriminator_loss`.
 
     Returns:
         Scalar loss.
@@ -335,7 +418,13 @@ def least_squares_discriminator_loss(discriminator_real_outputs, discriminator_g
         >>> float(least_squares_discriminator_loss([[1.0]], [[1.0]]))  # 0 + 0.5
         0.5
     """
-    real = _as_float(discriminator_real_outputs)
-    fake = _as_float(discriminator_gen_outputs)
-    return (0.5 * _weighted_mean(ops.square(real - real_label), real_weights)
-            + 0.5 * _weighted_mean(ops.square(fake - fake_label), generated_weights))
+    real = as_float(discriminator_real_outputs)
+    fake = as_float(discriminator_gen_outputs)
+    loss_on_real, loss_on_generated = _real_fake(
+        ops.square(real - real_label), ops.square(fake - fake_label), real_weights, generated_weights,
+        reduction)
+    loss_on_real, loss_on_generated = 0.5 * loss_on_real, 0.5 * loss_on_generated
+    loss = loss_on_real + loss_on_generated
+    summarize(add_summaries, scope, discriminator_gen_lsq_loss=loss_on_generated,
+              discriminator_real_lsq_loss=loss_on_real, discriminator_lsq_loss=loss)
+    return loss

@@ -5,11 +5,15 @@ import keras
 _LOSSES = {}
 
 
-def register_loss(*names):
+def register_loss(*names, keras_name=None, legacy_keras_names=()):
     """Register a loss function under one or more names (and as Keras-serializable).
 
     Args:
         *names: names that `kgen.losses.get` resolves to this function.
+        keras_name: its Keras serialization name (`"kgen>" + keras_name`;
+            default: the function's name).
+        legacy_keras_names: serialization names of saved configs that must
+            keep loading as this function (after a rename).
 
     Returns:
         A decorator returning the function unchanged.
@@ -20,7 +24,9 @@ def register_loss(*names):
     """
 
     def decorator(fn):
-        fn = keras.saving.register_keras_serializable(package="kgen")(fn)
+        fn = keras.saving.register_keras_serializable(package="kgen", name=keras_name)(fn)
+        for legacy in legacy_keras_names:
+            keras.saving.get_custom_objects()[f"kgen>{legacy}"] = fn
         for name in names:
             if name in _LOSSES and _LOSSES[name] is not fn:
                 raise ValueError(f"loss name {name!r} is already registered to {_LOSSES[name]}")
@@ -41,7 +47,7 @@ def get(identifier):
         The loss function.
 
     Example:
-        >>> get("minimax_discriminator") is minimax_discriminator_loss
+        >>> get("non_saturating") is modified_generator_loss
         True
     """
     if callable(identifier):
