@@ -6,6 +6,7 @@ import os
 import tensorflow as tf
 
 _NAMES = ("auto", "default", "cpu", "gpu", "mirrored", "multiworker", "tpu")
+_STRATEGIES = {}
 
 
 def get_strategy(name="auto", devices=None, tpu=None):
@@ -21,7 +22,11 @@ def get_strategy(name="auto", devices=None, tpu=None):
         tpu: TPU address for "tpu" (default: from the environment).
 
     Returns:
-        A `tf.distribute.Strategy`.
+        A `tf.distribute.Strategy`. "mirrored" and "multiworker" return the
+        same object for the same devices within a process: TensorFlow's
+        collectives of two such strategies in one process collide (create
+        your own `tf.distribute` strategies once per process for the same
+        reason).
 
     Example:
         >>> strategy = get_strategy("auto")
@@ -49,15 +54,19 @@ def get_strategy(name="auto", devices=None, tpu=None):
         if not tf.config.list_logical_devices("GPU"):
             raise ValueError("strategy 'gpu' asked for, but TensorFlow sees no GPU; use 'cpu' or 'auto'.")
         return tf.distribute.OneDeviceStrategy("/gpu:0")
-    if name == "mirrored":
-        cross_device_ops = None
-        if not tf.config.list_logical_devices("GPU"):
-            # CPU replicas: CollectiveAllReduce mis-orders several gradient
-            # all-reduces in one step (GAN train steps with d_steps > 1).
-            cross_device_ops = tf.distribute.ReductionToOneDevice()
-        return tf.distribute.MirroredStrategy(devices, cross_device_ops=cross_device_ops)
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name in ("mirrored", "multiworker"):
+        # One strategy per configuration and process: the collectives of two
+        # CollectiveAllReduce strategies in one process reuse instance keys and
+        # abort ("Shape mismatch in the collective instance ...",
+        # tensorflow/tensorflow#62790), so a second model reuses the first one's.
+        key = (name, tuple(devices or ()))
+        if key not in _STRATEGIES:
+            # TensorFlow's default all-reduce (CollectiveAllReduce on CPUs, NCCL
+            # on GPUs); kgen orders the collectives of several updates in one
+            # step (kgen.models.core.update).
+            _STRATEGIES[key] = (tf.distribute.MirroredStrategy(devices) if name == "mirrored"
+                                else tf.distribute.MultiWorkerMirroredStrategy())
+        return _STRATEGIES[key]
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)
@@ -134,17 +143,3 @@ def uses_multi_worker(strategy):
         strategy,
         (tf.distribute.MultiWorkerMirroredStrategy, tf.distribute.experimental.MultiWorkerMirroredStrategy),
     )
-
-
-def collective_ordering_hazard(strategy):
-    """Whether several optimizer updates in one step can mis-order collectives.
-
-    Seen with TF 2.21 on a MirroredStrategy over CollectiveAllReduce: a step
-    with more than two `apply_gradients` (e.g. two critic updates and one
-    generator update) aborts with "Shape mismatch in the collective
-    instance". ReductionToOneDevice and NCCL do not use those instance keys.
-    """
-    if strategy.num_replicas_in_sync == 1:
-        return False
-    ops = getattr(strategy.extended, "_cross_device_ops", None)
-    return type(ops).__name__ == "CollectiveAllReduce"

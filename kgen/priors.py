@@ -421,6 +421,7 @@ def get(identifier):
             return keras.saving.deserialize_keras_object(identifier)
         record = dict(identifier)
         kind = record.pop("type", None)
+        record.pop("size", None)  # a Concatenate part's size: implied by its shape
         if kind not in _TYPES:
             raise ValueError(f"unknown prior type {kind!r}. Known: {sorted(_TYPES)}")
         if kind == "concat":

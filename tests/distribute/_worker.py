@@ -3,6 +3,7 @@
 Usage:
     python _worker.py mirrored OUT.npz [d_steps]   # 2 logical CPUs vs one device
     python _worker.py multiworker OUT.npz          # one worker of a TF_CONFIG cluster
+    python _worker.py multiworker_critics OUT.npz  # WGAN and WGAN-GP, 5 critic steps, one worker
 """
 
 import os
@@ -75,5 +76,28 @@ elif MODE == "multiworker":
     initial = {f"init_{k}": v for k, v in weights(make("layer")).items()}
     np.savez(OUT, d_iterations=gan.d_optimizer.iterations.numpy(),
              epochs=len(history.history["d_loss"]), **weights(gan), **initial)
+elif MODE == "multiworker_critics":
+    # Six optimizer updates per step (5 critic + 1 generator), each all-reducing
+    # its gradients across the workers.
+    from kgen import zoo  # noqa: E402
+
+    strategy = distribute.get_strategy("multiworker")
+    results = {}
+    for name in ("wgan", "wgan_gp"):
+        keras.utils.set_random_seed(1)
+        with strategy.scope():
+            gan = zoo.build(name, SHAPE, tiny=True, d_steps=5, seed=3)
+        # Trainable weights: batch-norm statistics are per replica (as in Keras).
+        trainable = lambda: {f"{i}": v.numpy() for i, v in enumerate(gan.trainable_variables)}  # noqa: E731
+        init = trainable()
+        ds = tf.data.Dataset.from_tensor_slices(data(160)).batch(40, drop_remainder=True)
+        history = training.train(gan, ds, epochs=2, steps_per_epoch=2, verbose=0)
+        results[f"{name}/d_iterations"] = gan.d_optimizer.iterations.numpy()
+        results[f"{name}/g_iterations"] = gan.g_optimizer.iterations.numpy()
+        results[f"{name}/finite"] = np.all([np.isfinite(v) for v in history.history["d_loss"]])
+        for k, v in trainable().items():
+            results[f"{name}/w/{k}"] = v
+            results[f"{name}/init/{k}"] = init[k]
+    np.savez(OUT, **results)
 else:
     raise SystemExit(f"unknown mode {MODE!r}")

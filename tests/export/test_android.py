@@ -27,13 +27,13 @@ def test_kotlin_fields_exist_in_real_metadata(cgan_bundle):
     used = {a or b for a, b in _JSON_GET.findall(source)}
     meta = load_metadata(cgan_bundle[0])
     keys = _keys(meta)
-    # Parameters of distributions this bundle does not use (uniform latents)
-    # must at least be fields of a documented distribution record.
-    from kgen.export import inputs
+    # Parameters of priors this bundle does not use (uniform, one-hot, Bernoulli,
+    # concatenated latents) must be fields of a prior's metadata record.
+    from kgen import priors
 
-    other_distributions = {"low", "high"}
-    for field in other_distributions:
-        assert f'"{field}"' in inputs.__doc__
+    other = [priors.Uniform(2), priors.OneHotCategorical(2, 3), priors.Bernoulli(2),
+             priors.Concatenate([priors.Normal(2)])]
+    other_distributions = set().union(*(_keys(p.metadata()) for p in other))
     # A key the Kotlin class reads that the bundle lacks is a layout mismatch.
     missing = sorted(used - keys - other_distributions)
     assert not missing, f"KgenGenerator.kt reads {missing}, absent from metadata.json"

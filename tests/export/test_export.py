@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kgen import export, zoo
+from kgen import export, priors, zoo
 from kgen.export import fidelity
 from kgen.models import Endpoint, GenerativeModel, TensorSpec
 
@@ -88,7 +88,7 @@ class _NoisyLayer(keras.layers.Layer):
 
 class _NoisyModel(GenerativeModel):
     def __init__(self):
-        super().__init__(latent_dim=3)
+        super().__init__(prior=priors.Normal((3,)))
         z = keras.Input((3,), name="latent")
         self.net = keras.Model(z, _NoisyLayer()(z))
         self.built = True
@@ -195,8 +195,9 @@ def test_metadata_describes_inputs_outputs_and_pixels(cgan_bundle, ae_bundle):
     gen = meta["signatures"]["generate"]
     latent, labels = gen["inputs"]
     assert latent == {"name": "latent", "shape": [-1, 8], "dtype": "float32", "role": "latent",
-                      "distribution": {"type": "normal", "loc": 0.0, "scale": 1.0}}
+                      "distribution": {"type": "normal", "shape": [8], "loc": 0.0, "scale": 1.0}}
     assert labels["role"] == "label" and labels["num_classes"] == 10 and labels["dtype"] == "int32"
+    assert labels["distribution"] == {"type": "categorical", "shape": [], "num_classes": 10}
     images = gen["outputs"][0]
     assert images["shape"] == [-1, 16, 16, 1] and images["layout"] == "NHWC"
     assert images["to_pixels"] == {"offset": 1.0, "scale": 127.5,
@@ -325,28 +326,25 @@ def test_nearest_upsampling_is_rewritten_sharing_weights(cgan):
                                   original([z, labels], training=False))
 
 
-def test_code_inputs_drawn_from_their_distributions():
+def test_endpoint_inputs_drawn_from_their_priors():
     from kgen.export import inputs
 
-    rng = np.random.default_rng(0)
+    prior = priors.Joint(latent=priors.Concatenate([priors.Normal(2), priors.Uniform(4)]),
+                         labels=priors.Categorical(3))
     specs = [
-        TensorSpec("latent", (6,), role="latent", info={"distribution": {"type": "concat", "parts": [
-            {"type": "normal", "size": 2}, {"type": "uniform", "low": -1, "high": 1, "size": 4}]}}),
-        TensorSpec("code", (5,), role="code",
-                   info={"distribution": {"type": "categorical", "num_classes": 5}}),
+        TensorSpec("latent", (6,), role="latent", info=prior["latent"].spec_info()),
+        TensorSpec("codes", (2, 2), "int32", role="latent", info=priors.Categorical(5, (2, 2)).spec_info()),
         TensorSpec("labels", (), "int32", "label", {"num_classes": 3}),
+        TensorSpec("code", (3,), role="code"),
     ]
-    batch = inputs.sample_inputs(specs, 400, rng)
+    batch = inputs.sample_inputs(specs, 400, np.random.default_rng(0))
     assert batch["latent"].shape == (400, 6) and np.abs(batch["latent"][:, 2:]).max() <= 1
     assert batch["latent"][:, :2].std() > 0.8  # the normal part
-    assert (batch["code"].sum(axis=1) == 1).all() and set(batch["code"].argmax(1)) == set(range(5))
+    assert batch["codes"].dtype == np.int32 and set(np.unique(batch["codes"])) == set(range(5))
     assert batch["labels"].dtype == np.int32 and set(batch["labels"]) == {0, 1, 2}
-    gumbel = inputs.sample({"type": "one_hot_categorical", "num_variables": 3, "num_categories": 4},
-                           50, (12,), rng)
-    assert (gumbel.reshape(50, 3, 4).sum(-1) == 1).all()
-    info = inputs.sample({"type": "infogan", "noise_dim": 2, "categorical_dims": [3],
-                          "continuous_dim": 2}, 50, (7,), rng)
-    assert (info[:, 2:5].sum(1) == 1).all() and np.abs(info[:, 5:]).max() <= 1
-    # No sampler (a codebook, an unknown type): N(0, 1) stands in, flagged.
-    assert inputs.is_stand_in({"type": "vq_codebook"}) and not inputs.is_stand_in({"type": "uniform"})
-    assert inputs.sample({"type": "vq_codebook"}, 2000, (3,), rng).std() == pytest.approx(1, abs=0.05)
+    # Same generator state, same values as the prior object draws.
+    again = inputs.sample(prior["latent"].metadata(), 400, (6,), np.random.default_rng(0))
+    np.testing.assert_array_equal(again, prior["latent"].numpy_sample(400, np.random.default_rng(0)))
+    # A code without a prior (a deterministic autoencoder): N(0, 1) stands in, flagged.
+    assert inputs.is_stand_in({"type": "none"}) and not inputs.is_stand_in({"type": "uniform", "shape": [2]})
+    assert batch["code"].std() == pytest.approx(1, abs=0.1)

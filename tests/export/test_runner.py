@@ -124,13 +124,16 @@ def test_runner_module_api(runner_module, cgan_bundle, ae_bundle):
     assert (codes["scale"] > 0).all()
 
 
-def test_runner_draws_from_recorded_distributions(runner_module):
-    rng = np.random.default_rng(0)
-    normal = runner_module.draw({"type": "normal", "loc": 2.0, "scale": 0.5}, 4000, (2,), rng)
+def test_runner_draws_exactly_what_the_prior_objects_draw(runner_module):
+    from kgen import priors
+
+    cases = [priors.Normal((2,), 2.0, 0.5), priors.Uniform((3,), -1.0, 1.0), priors.Categorical(5, (2, 3)),
+             priors.Categorical(4), priors.OneHotCategorical(3, 4), priors.Bernoulli((5,), 0.3),
+             priors.Concatenate([priors.Normal(2), priors.OneHotCategorical(1, 3), priors.Uniform(2)])]
+    for prior in cases:
+        record = prior.metadata()
+        edge = runner_module.draw(record, 50, None, np.random.default_rng(7))
+        ref = prior.numpy_sample(50, np.random.default_rng(7))
+        np.testing.assert_array_equal(edge, ref.astype(edge.dtype), err_msg=str(record))
+    normal = runner_module.draw(cases[0].metadata(), 4000, None, np.random.default_rng(0))
     assert abs(normal.mean() - 2.0) < 0.05 and abs(normal.std() - 0.5) < 0.05
-    uni = runner_module.draw({"type": "uniform", "low": -1, "high": 1}, 1000, (3,), rng)
-    assert uni.min() >= -1 and uni.max() <= 1
-    mixed = runner_module.draw({"type": "concat", "parts": [
-        {"type": "normal", "size": 2}, {"type": "categorical", "num_classes": 3, "size": 3}]},
-        5, (5,), rng)
-    assert mixed.shape == (5, 5) and (mixed[:, 2:].sum(axis=1) == 1).all()

@@ -1,6 +1,7 @@
 """The contract every kgen model keeps: a prior, sampling, one update routine, metrics by name, export."""
 
 import dataclasses
+import threading
 
 import keras
 import numpy as np
@@ -242,8 +243,9 @@ class GenerativeModel(keras.Model):
         Under the tape: `compute()` (a dict of named local-batch terms), this
         replica's share of the global-batch mean (`distribute.scale_loss`),
         then the optimizer's loss scaling (mixed_float16); gradients are
-        applied by `kgen.models.core.update.apply_gradients`, which orders the
-        collectives of several updates in one step.
+        applied by `kgen.models.core.update.apply_gradients` after the step's
+        previous update, so the collectives of several updates in one step
+        run in order on every replica and worker.
 
         Returns:
             The dict `compute()` returned.
@@ -254,8 +256,17 @@ class GenerativeModel(keras.Model):
                 raise ValueError(f"{type(self).__name__}: a loss dict needs a 'loss' entry. Received: {sorted(terms)}")
             scaled = optimizer.scale_loss(distribute.scale_loss(ops.cast(terms["loss"], "float32")))
         grads = tape.gradient(scaled, variables)
-        update.apply_gradients(optimizer, grads, variables)
+        token = update.apply_gradients(optimizer, grads, variables, after=self._update_tokens())
+        self._metric_store.last_update = token
         return terms
+
+    def _update_tokens(self):
+        """The previous update's token, if it belongs to the step being traced."""
+        token = self._metric_store.last_update
+        if token is None or tf.executing_eagerly():
+            return ()
+        graph = getattr(token, "graph", None)
+        return (token,) if graph is not None and graph is tf.compat.v1.get_default_graph() else ()
 
     @staticmethod
     def unpack_batch(data):
@@ -303,7 +314,7 @@ class GenerativeModel(keras.Model):
 
 
 class _MetricStore:
-    """Holds the loss trackers outside Keras' layer tracking.
+    """Holds the loss trackers (and the step's last update token) outside Keras' layer tracking.
 
     The trackers' names depend on the whole model (its penalties, say), so
     they are created after `__init__`, where Keras no longer lets a built
@@ -312,6 +323,18 @@ class _MetricStore:
 
     def __init__(self):
         self.trackers = None
+        # The last update's token while a step is traced (see
+        # update.apply_gradients); per thread, since MirroredStrategy traces
+        # each replica's step in a thread of its own.
+        self._local = threading.local()
+
+    @property
+    def last_update(self):
+        return getattr(self._local, "token", None)
+
+    @last_update.setter
+    def last_update(self, token):
+        self._local.token = token
 
 
 def _checked_input(name, part, value, n):

@@ -149,9 +149,12 @@ class GAN(GenerativeModel):
             `(discriminator_real_outputs, discriminator_gen_outputs)`.
         discriminator_loss: name or function
             `(discriminator_real_outputs, discriminator_gen_outputs)`.
-        label_smoothing: one-sided label smoothing of the real targets, Salimans
-            et al.'s convention: the real target becomes `1 - label_smoothing`
-            (the discriminator loss must accept `label_smoothing`).
+        label_smoothing: passed to the discriminator loss (which must accept
+            it). With the default "minimax_discriminator"
+            (`kgen.losses.one_sided_minimax_discriminator_loss`) it is Salimans
+            et al.'s one-sided smoothing: real targets become
+            `1 - label_smoothing`. TF-GAN's "minimax_discriminator_loss" and
+            "modified_discriminator_loss" smooth to `1 - label_smoothing / 2`.
         penalties: `kgen.models.gan.GANPenalty` objects (gradient penalty,
             weight clipping, historical averaging, reconstruction).
         replay: a `kgen.models.gan.ExperienceReplay`, or None.
@@ -398,7 +401,10 @@ class GAN(GenerativeModel):
     # -- what to compute --------------------------------------------------------------
     def discriminator_adversarial_loss(self, outputs):
         """The discriminator loss function on the outputs (local mean)."""
-        kwargs = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
+        # Always passed when accepted: TF-GAN's losses default to 0.25, not to
+        # this model's setting.
+        kwargs = ({"label_smoothing": self.label_smoothing}
+                  if _accepts(self.discriminator_loss_fn, "label_smoothing") else {})
         return self.discriminator_loss_fn(outputs.real_outputs, outputs.fake_outputs, **kwargs)
 
     def generator_adversarial_loss(self, outputs):

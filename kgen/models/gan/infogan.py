@@ -24,7 +24,7 @@ class InfoGAN(GAN):
     features]`; `q_network` maps the shared features of the generated
     samples to `[categorical logits (sum(categorical_dims)), continuous means
     (continuous_dim)]`. The mutual-information term
-    `L_MI = -E log Q(c | G(z, c))` (`kgen.losses.mutual_information_penalty`;
+    `L_MI = -E log Q(c | G(z, c))` summed over codes (`kgen.losses.summed_mutual_information_penalty`;
     Gaussian Q with unit std for the continuous codes, as in the paper's
     "factored Gaussian") is added, times `info_weight`, to both the
     discriminator+Q loss and the generator loss (metric `info_loss`).
@@ -137,7 +137,7 @@ class InfoGAN(GAN):
         """`info_weight * -E log Q(c | G(z, c))` (local mean)."""
         _, cats, cont = self.split_codes(outputs.fakes.inputs["latent"])
         structured = list(cats) + ([cont] if self.continuous_dim else [])
-        return losses.mutual_information_penalty(structured, outputs.extras["q_distributions"],
+        return losses.summed_mutual_information_penalty(structured, outputs.extras["q_distributions"],
                                                  weights=self.info_weight)
 
     def _with_info(self, terms, outputs):

@@ -75,7 +75,8 @@ class GradientPenalty(GANPenalty):
     `weight * E[(||grad D(x_hat)|| - target)^2]` at `x_hat` uniformly on
     segments between real and fake samples (drawn with the model's seed,
     for the global batch under a strategy), through
-    `kgen.losses.wasserstein_gradient_penalty`. The critic is called with the
+    `kgen.losses.gradient_penalty` (kgen's form of TF-GAN's
+    `wasserstein_gradient_penalty`, with lambda inside). The critic is called with the
     batch's condition (labels or input images). https://arxiv.org/abs/1704.00028
 
     Args:
@@ -99,7 +100,7 @@ class GradientPenalty(GANPenalty):
         def critic(x):
             return model.discriminate(x, condition, training=True)[0]
 
-        return losses.wasserstein_gradient_penalty(
+        return losses.gradient_penalty(
             outputs.real, outputs.fake, critic, gradient_penalty_weight=self.weight, target=self.target,
             one_sided=self.one_sided, seed=model.seed_generator)
 
