@@ -10,6 +10,7 @@ from kgen.models.gan.mlp import build_gan_mlp
 from kgen.models.gan.penalties import (GANPenalty, GradientPenalty, HistoricalAveraging, Reconstruction,
                                        WeightClipping)
 from kgen.models.gan.replay import ExperienceReplay
+from kgen.models.gan.sngan import build_sngan
 from kgen.models.gan.unrolled import UnrolledGAN, build_unrolled_gan
 from kgen.models.gan.wgan import WGAN, WGANGP, build_wgan, build_wgan_gp
 
@@ -17,6 +18,6 @@ __all__ = [
     "ConditionalGAN", "ExperienceReplay", "Fakes", "FeatureMatchingGAN", "GAN", "GANOutputs", "GANPenalty",
     "GradientPenalty", "HistoricalAveraging", "InfoGAN", "Reconstruction", "UnrolledGAN", "WGAN", "WGANGP",
     "WeightClipping", "build_cgan", "build_dcgan", "build_gan_mlp", "build_improved_discriminator",
-    "build_improved_gan", "build_infogan", "build_q_network", "build_unrolled_gan", "build_wgan",
+    "build_improved_gan", "build_infogan", "build_q_network", "build_sngan", "build_unrolled_gan", "build_wgan",
     "build_wgan_gp",
 ]
