@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from kgen.export import fidelity, inputs as inputs_lib, runtime, tflite
-from kgen.export.savedmodel import call_endpoint, export_savedmodel
+from kgen.export.savedmodel import call_endpoint, export_savedmodel, float32_endpoints
 
 DEFAULT_VARIANTS = ("float32", "dynamic", "float16", "int8")
 ALL_VARIANTS = ("float32", "dynamic", "float16", "int8", "int8_io")
@@ -112,8 +112,10 @@ def export_model(
             raise ValueError(f"unknown endpoints {sorted(unknown)}; the model has "
                              f"{[ep.name for ep in all_endpoints]}")
         all_endpoints = [ep for ep in all_endpoints if ep.name in endpoints]
-    # Generators/decoders first: their samples calibrate encoders.
-    ordered = sorted(all_endpoints, key=lambda ep: any(s.role == "image" for s in ep.inputs))
+    # Generators/decoders first: their samples calibrate encoders. The
+    # reference is the float32 network the SavedModel holds (a mixed-precision
+    # model is exported in float32).
+    ordered = sorted(float32_endpoints(all_endpoints), key=lambda ep: any(s.role == "image" for s in ep.inputs))
 
     sm_dir = out / "saved_model"
     if sm_dir.exists():

@@ -1,5 +1,6 @@
 """Export a model's inference endpoints as ONE SavedModel with named signatures."""
 
+import dataclasses
 import re
 
 import keras
@@ -97,6 +98,45 @@ def export_friendly(network):
     return clone_
 
 
+def _float32_config(config):
+    """A network config with every mixed dtype policy replaced by float32."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "DTypePolicy" and str(config.get("config", {}).get("name", "")).startswith("mixed"):
+            return {**config, "config": {**config["config"], "name": "float32"}}
+        return {k: _float32_config(v) for k, v in config.items()}
+    if isinstance(config, list):
+        return [_float32_config(v) for v in config]
+    return config
+
+
+def float32_network(network):
+    """`network`, or a float32 copy of it (same weights) when it computes in mixed precision.
+
+    Training under `mixed_bfloat16` / `mixed_float16` keeps float32 weights
+    but computes in 16 bits; exports run in float32 (TFLite has no bfloat16
+    kernels, and the fidelity gate compares against float32).
+    """
+    mixed = any(getattr(getattr(layer, "dtype_policy", None), "name", "float32").startswith("mixed")
+                for layer in network._flatten_layers())  # noqa: SLF001
+    if not mixed or not isinstance(network, keras.Model):
+        return network
+    config = _float32_config(keras.saving.serialize_keras_object(network))
+    copy = keras.saving.deserialize_keras_object(config)
+    copy.set_weights(network.get_weights())
+    return copy
+
+
+def float32_endpoints(endpoints):
+    """The endpoints with their networks in float32 (networks shared between endpoints stay shared)."""
+    copies = {}
+    out = []
+    for ep in endpoints:
+        if id(ep.network) not in copies:
+            copies[id(ep.network)] = float32_network(ep.network)
+        out.append(dataclasses.replace(ep, network=copies[id(ep.network)]))
+    return out
+
+
 def call_endpoint(endpoint, network, inputs):
     """Run an endpoint's network in inference mode on a list of inputs.
 
@@ -176,6 +216,7 @@ def export_savedmodel(endpoints, path, serve=None):
         >>> export_savedmodel(gan.export_endpoints(), "bundle/saved_model")
         >>> tf.saved_model.load("bundle/saved_model").signatures["generate"](latent=z)
     """
+    endpoints = float32_endpoints(endpoints)
     names = [ep.name for ep in endpoints]
     if len(set(names)) != len(names) or not names:
         raise ValueError(f"expected distinct, non-empty endpoint names. Received: {names}")

@@ -129,7 +129,7 @@ def build_dense_decoder(latent_dim, output_shape, hidden_units=(200, 200), activ
         h = layers.Dense(units, activation=activation, name=f"dense{i}")(h)
     h = layers.Dense(output_shape[0] * output_shape[1] * channels, activation=output_activation,
                      dtype="float32", name="pixels")(h)
-    out = layers.Reshape((output_shape[0], output_shape[1], channels), name="image")(h)
+    out = layers.Reshape((output_shape[0], output_shape[1], channels), dtype="float32", name="image")(h)
     return _model(inputs, out, name)
 
 

@@ -102,7 +102,7 @@ class Autoencoder(SingleObjectiveSteps, EncoderDecoderConfig, GenerativeModel):
         return self.decode_latent(self.encode(x, training=training), training=training)
 
     def decode_latent(self, z, labels=None, training=False):
-        return self.decoder(z, training=training)
+        return ops.cast(self.decoder(z, training=training), "float32")
 
     def anomaly_score(self, x, batch_size=256):
         """Reconstruction error per example (higher = more anomalous).

@@ -43,7 +43,7 @@ def build_stacked_networks(input_shape, layer_sizes, activation="sigmoid",
         act = output_activation if i == 0 else activation
         h = layers.Dense(widths[i], activation=act, dtype="float32" if i == 0 else None,
                          name=f"dec{i}")(h)
-    out = layers.Reshape(shape, name="image")(h)
+    out = layers.Reshape(shape, dtype="float32", name="image")(h)
     decoder = keras.Model(z, out, name="decoder")
     return encoder, decoder
 

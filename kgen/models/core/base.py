@@ -191,7 +191,8 @@ class GenerativeModel(keras.Model):
             >>> images = gan.generate(16)
             >>> digits = cgan.generate(10, labels=np.arange(10))
         """
-        return self.decode_prior(self.prior_inputs(n_or_z, labels, **inputs), training=training)
+        # Samples in float32 whatever the compute policy (mixed_bfloat16 ...).
+        return _float32(self.decode_prior(self.prior_inputs(n_or_z, labels, **inputs), training=training))
 
     def decode_prior(self, inputs, training=False):
         """Map a dict of prior inputs to samples (default: `decode_latent(latent, labels)`)."""
@@ -311,6 +312,11 @@ class GenerativeModel(keras.Model):
 
     def get_config(self):
         return {"name": self.name, "seed": self.seed}
+
+
+def _float32(outputs):
+    return tf.nest.map_structure(
+        lambda t: ops.cast(t, "float32") if tf.is_tensor(t) and t.dtype.is_floating else t, outputs)
 
 
 class _MetricStore:

@@ -351,7 +351,8 @@ class VAE(SingleObjectiveSteps, EncoderDecoderConfig, GenerativeModel):
             >>> vae.generate(16, sample=True)    # binary images for Bernoulli
         """
         inputs = self.prior_inputs(n_or_z, labels)
-        return self.decode_latent(inputs["latent"], inputs.get("labels"), training=training, sample=sample)
+        out = self.decode_latent(inputs["latent"], inputs.get("labels"), training=training, sample=sample)
+        return ops.cast(out, "float32")
 
     # -- export and config ------------------------------------------------------
     def _value_range(self):
