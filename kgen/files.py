@@ -28,14 +28,14 @@ from pathlib import Path
 
 from kgen.errors import CorruptFileError, StorageError
 
-_TMP_MARK = ".tmp"
+TMP_MARK = ".tmp"
 
 
 def _temporary_name(path):
     path = Path(path)
     # Keep the suffix last: Keras insists on ".keras", np.savez appends ".npz" otherwise.
     token = f"{os.getpid()}-{secrets.token_hex(3)}"
-    return path.with_name(f".{path.stem}.{token}{_TMP_MARK}{path.suffix}")
+    return path.with_name(f".{path.stem}.{token}{TMP_MARK}{path.suffix}")
 
 
 def _human(n):
@@ -132,7 +132,8 @@ def _fsync_dir(path):
         os.close(fd)
 
 
-def _remove(path):
+def remove_path(path):
+    """Delete a file or a folder tree; a missing path is not an error."""
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
@@ -144,10 +145,10 @@ def _remove(path):
 def _replace(tmp, path):
     """Put `tmp` in place of `path`; directories go through a brief `.old` name."""
     if Path(tmp).is_dir() and Path(path).exists():
-        old = Path(path).with_name(f".{Path(path).name}.{os.getpid()}-{secrets.token_hex(3)}{_TMP_MARK}.old")
+        old = Path(path).with_name(f".{Path(path).name}.{os.getpid()}-{secrets.token_hex(3)}{TMP_MARK}.old")
         os.replace(path, old)
         os.replace(tmp, path)
-        _remove(old)
+        remove_path(old)
     else:
         os.replace(tmp, path)
     _fsync_dir(Path(path).parent)
@@ -188,17 +189,17 @@ def atomic_path(path, needed=None):
         _fsync(tmp)
         _replace(tmp, path)
     except OSError as err:
-        _remove(tmp)
+        remove_path(tmp)
         raise storage_error(err, path, needed=needed) from err
     except BaseException as err:
-        _remove(tmp)
-        if _is_storage_failure(err):
+        remove_path(tmp)
+        if is_storage_failure(err):
             raise storage_error(err, path, needed=needed) from err
         raise
 
 
-def _is_storage_failure(err):
-    """TensorFlow and h5py report disk errors as their own types; recognize them by text."""
+def is_storage_failure(err):
+    """Whether an exception is a disk error (TensorFlow and h5py wrap them in their own types)."""
     text = str(err).lower()
     return any(m in text for m in ("no space left", "read-only file system", "permission denied",
                                    "disk quota", "input/output error"))
@@ -307,10 +308,10 @@ def remove_stale_temporaries(directory):
     directory = Path(directory)
     if not directory.is_dir():
         return removed
-    for child in directory.glob(f".*{_TMP_MARK}*"):
+    for child in directory.glob(f".*{TMP_MARK}*"):
         pid = _owner_pid(child.name)
         if pid is not None and pid != os.getpid() and not pid_alive(pid):
-            _remove(child)
+            remove_path(child)
             removed.append(child)
     return removed
 

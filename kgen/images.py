@@ -80,5 +80,8 @@ def save_grid(images, path, value_range=(-1.0, 1.0), ncols=None, scale=1):
     img = Image.fromarray(grid[..., 0] if mode == "L" else grid, mode)
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
-    img.save(path)
+    from kgen.files import atomic_path
+
+    with atomic_path(path) as tmp:  # the temporary keeps the suffix PIL reads the format from
+        img.save(tmp)
     return path
