@@ -281,15 +281,20 @@ def _strategy_loop(model, data, first, last, steps, cbl):
     for epoch in range(first, last):
         model.reset_metrics()
         cbl.on_epoch_begin(epoch)
-        if iterator is None or steps is None:
+        fresh = iterator is None or steps is None
+        if fresh:
             iterator = iter(dist_data)  # as in fit: one pass per epoch unless steps are given
         i = 0
         while steps is None or i < steps:
             try:
                 batch = next(iterator)
             except StopIteration:
+                if i == 0 and not fresh:  # the last epoch used up the pass: start the next one
+                    iterator, fresh = iter(dist_data), True
+                    continue
                 iterator = None
                 break
+            fresh = False
             cbl.on_train_batch_begin(i)
             logs = {k: float(np.asarray(v)) for k, v in step(batch).items()}
             cbl.on_train_batch_end(i, logs)
