@@ -133,12 +133,12 @@ def _fsync_dir(path):
 
 
 def remove_path(path):
-    """Delete a file or a folder tree; a missing path is not an error."""
+    """Delete a file or a folder tree, best effort (cleanup must not hide the real error)."""
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             path.unlink()
 
 
