@@ -123,10 +123,6 @@ class JsonHistory(keras.callbacks.Callback):
         self.history = json.loads(self._state.numpy().decode("utf-8"))
         self._write()
 
-    def on_train_begin(self, logs=None):
-        if self.history is None:
-            self.history = self._read()
-
     def on_epoch_end(self, epoch, logs=None):
         if self.history is None:
             self.history = self._read()
