@@ -358,7 +358,8 @@ class NonFiniteGuard(keras.callbacks.Callback):
                 raise NonFiniteError(self._message(f"{name} is {value}"), self._epoch + 1, self._done)
             if self.max_loss is not None and "loss" in name and abs(value) > self.max_loss:
                 raise NonFiniteError(self._message(f"|{name}| = {abs(value):.4g} exceeds max_loss="
-                                                   f"{self.max_loss:g}"), self._epoch + 1, self._done)
+                                                   f"{self.max_loss:g}", bound="max_loss"),
+                                     self._epoch + 1, self._done)
         if self.check_every_step:
             self.check_weights(self._epoch, self._done)
 
@@ -388,7 +389,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
         if self.max_weight_norm is not None and norm > self.max_weight_norm:
             raise NonFiniteError(self._message(
                 f"the weights' global norm {float(norm):.4g} exceeds max_weight_norm="
-                f"{self.max_weight_norm:g}{when}", epoch, step), epoch + 1, step)
+                f"{self.max_weight_norm:g}{when}", epoch, step, bound="max_weight_norm"), epoch + 1, step)
 
     def bad_batch_error(self):
         """The error for a NaN/inf value found in the batch after the last completed step."""
@@ -402,12 +403,14 @@ class NonFiniteGuard(keras.callbacks.Callback):
         last = getattr(self.checkpoint, "last_path", None)
         return f"; the last good checkpoint {last!r} is kept" if last else ""
 
-    def _message(self, what, epoch=None, step=None):
+    def _message(self, what, epoch=None, step=None, bound=None):
         epoch = self._epoch if epoch is None else epoch
         step = self._done if step is None else step
+        off = (f"raise the bound (NonFiniteGuard({bound}=...))" if bound else
+               "turn this check off (guard=False; kgen train --no-nan-guard)")
         return (f"training stopped at epoch {epoch + 1}, step {step}: {what}{self._kept()} and "
                 "nothing after it was saved. Lower the learning rate (e.g. 10x), check the data "
-                "for NaN/inf values, or turn this check off (guard=False; kgen train --no-nan-guard).")
+                f"for NaN/inf values, or {off}.")
 
 
 class _Signals:
