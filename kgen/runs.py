@@ -384,7 +384,7 @@ def _plan(run_dir, config, resume, overwrite):
     done = progress["epoch"] if progress else 0
     finished = (run_dir / MODEL).exists()
     if progress and progress["step"] == 0 and done >= epochs and finished:
-        return Run(run_dir, "done", f"already trained {done} epochs; nothing to do "
+        return Run(run_dir, "done", f"already trained {done} epoch{'s' * (done != 1)}; nothing to do "
                    f"({run_dir / MODEL}). Pass --resume --epochs N to train further, or --overwrite.",
                    epochs_done=done, checkpoint=progress["path"], notes=notes)
     files.write_json(run_dir / CONFIG, {**stored, **config})
