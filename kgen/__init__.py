@@ -9,8 +9,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "callbacks", "data", "distribute", "export", "layers", "losses", "metrics",
-    "images", "models", "networks", "runs", "training", "zoo",
+    "callbacks", "checkpoints", "data", "distribute", "errors", "export", "files", "layers",
+    "losses", "metrics", "images", "models", "networks", "runs", "training", "zoo",
 )
 
 

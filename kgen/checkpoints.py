@@ -46,6 +46,7 @@ Example:
 
 import datetime
 import json
+import os
 import re
 import shutil
 import warnings
@@ -98,6 +99,22 @@ def model_optimizers(model):
         if isinstance(value, keras.optimizers.Optimizer) and all(value is not f for f in found):
             found.append(value)
     return found
+
+
+def worker_role(strategy):
+    """`(is_chief, name)` of this process: under multi-worker training only the chief writes.
+
+    Every worker must take part in a save (it reads distributed variables),
+    so the others write to a private folder that is deleted afterwards, as
+    TensorFlow's multi-worker guide prescribes.
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not strategy.extended._in_multi_worker_mode():  # noqa: SLF001
+        return True, "chief"
+    task_type, task_id = resolver.task_type, resolver.task_id
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    chief = task_type == "chief" or (not has_chief and task_type in (None, "worker") and not task_id)
+    return chief, f"{task_type}-{task_id}"
 
 
 def _checkpoint_files(prefix):
@@ -175,6 +192,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self._pending = False
         self._peers = []
         self._saved_epoch = None
+        self._chief, self._role = True, "chief"
 
     # -- binding --------------------------------------------------------------
     def bind(self, model, source=None, guard=None):
@@ -182,6 +200,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.set_model(model)
         self.source = source
         self.guard = guard
+        self._chief, self._role = worker_role(model.distribute_strategy)
         opts = model_optimizers(model)
         for opt in opts:
             if not opt.built and opt is getattr(model, "optimizer", None):
@@ -254,12 +273,14 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def latest(self):
         """The newest intact checkpoint as `(prefix, manifest)`, moving damaged ones aside."""
-        self._remove_partial_saves()
+        if self._chief:
+            self._remove_partial_saves()
         for prefix in self.candidates():
             try:
                 return prefix, self.verify(prefix)
             except CorruptFileError as err:
-                self._quarantine(prefix, str(err))
+                if self._chief:  # the other workers only skip it: one process moves files
+                    self._quarantine(prefix, str(err))
         return None, None
 
     def _quarantine(self, prefix, reason):
@@ -317,6 +338,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.restored = Restored(prefix, position, manifest)
         self.last_path = str(prefix)
         self._saved_global = position["global_step"]
+        self._saved_epoch = position["epoch"]
         return self.restored
 
     def _check_matched(self, status, prefix):
@@ -403,6 +425,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self.guard.check_weights(self._epoch, self._in_epoch, before="writing a checkpoint")
         seed = self.source.shuffle_seed(self._epoch) if self.source is not None else (-1, -1)
         self.position.set(self._epoch, self._in_epoch, self._global, seed)
+        if not self._chief:
+            return self._save_as_worker()
         manager = self._make_manager()
         self._remove_partial_saves()
         needed = self._estimate_bytes()
@@ -422,6 +446,17 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self._saved_global = self._global
         self._saved_epoch = self._epoch
         return path
+
+    def _save_as_worker(self):
+        scratch = self.directory / f".{self._role}-{os.getpid()}{files.TMP_MARK}"
+        try:
+            tf.train.CheckpointManager(self._root, str(scratch), max_to_keep=1).save(
+                checkpoint_number=self._global)
+        finally:
+            files.remove_path(scratch)
+        self._saved_global, self._saved_epoch = self._global, self._epoch
+        self.last_path = str(self.directory / f"ckpt-{self._global}")  # the chief's
+        return self.last_path
 
     def _changed_since_save(self):
         return self._saved_epoch != self._epoch

@@ -201,14 +201,18 @@ class RunLock:
 
     def acquire(self):
         """Take the lock or raise `RunDirError` naming the process that holds it. Returns self."""
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # no flock on this platform: a live PID in the file is the lock
+            fcntl = None
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
             raise files.storage_error(err, self.path, "create") from err
         try:
+            if fcntl is None:
+                raise OSError(errno_codes.ENOSYS, "flock unavailable")
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
@@ -252,12 +256,12 @@ class RunLock:
         """Clear the owner record and drop the lock."""
         if self._fd is None:
             return
-        import fcntl
-
         try:
             os.ftruncate(self._fd, 0)
+            import fcntl
+
             fcntl.flock(self._fd, fcntl.LOCK_UN)
-        except OSError:
+        except (ImportError, OSError):
             pass
         os.close(self._fd)
         self._fd = None
