@@ -13,20 +13,43 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _images():
+    return np.random.default_rng(0).uniform(-1, 1, (48, 8, 8, 1)).astype("float32")
+
+
+def _make_gan(**kwargs):
+    from kgen import zoo
+
+    keras.utils.set_random_seed(0)
+    return zoo.build("dcgan", (8, 8, 1), tiny=True, seed=1, **kwargs)
+
+
 @pytest.fixture
 def images():
-    return np.random.default_rng(0).uniform(-1, 1, (48, 8, 8, 1)).astype("float32")
+    return _images()
 
 
 @pytest.fixture
 def make_gan():
-    from kgen import zoo
+    return _make_gan
 
-    def make(**kwargs):
-        keras.utils.set_random_seed(0)
-        return zoo.build("dcgan", (8, 8, 1), tiny=True, seed=1, **kwargs)
 
-    return make
+@pytest.fixture(scope="module")
+def two_epochs(tmp_path_factory):
+    """Checkpoints of 2 epochs (6 steps each: ckpt-6, ckpt-12) and the trained model's full state.
+
+    Tests copy the folder (`shutil.copytree`) rather than train again.
+    """
+    from kgen import data, training
+    from kgen.checkpoints import TrainingCheckpoint
+
+    directory = tmp_path_factory.mktemp("two_epochs") / "ck"
+    model = _make_gan()
+    training.train(model, data.to_dataset(_images(), batch_size=8, seed=3), epochs=2, verbose=0,
+                   callbacks=[TrainingCheckpoint(directory)])
+    optimizers = [v for opt in (model.d_optimizer, model.g_optimizer) for v in opt.variables]
+    state = [np.asarray(v) for v in list(model.variables) + optimizers + list(model.metrics_variables)]
+    return directory, state
 
 
 def _mount_tmpfs(where, size):

@@ -1,5 +1,6 @@
 """Checkpoints hold the whole training state, are verified on load, and survive a full disk."""
 
+import shutil
 import warnings
 
 import keras
@@ -25,20 +26,23 @@ def _state(model):
 
 
 def test_a_checkpoint_restores_weights_optimizers_random_state_metrics_and_position(
-        tmp_path, make_gan, images):
-    trained = make_gan()
-    ckpt = _train(trained, images, tmp_path / "ck", epochs=2)
-    saved = _state(trained)
+        two_epochs, make_gan, images):
+    directory, saved = two_epochs
     fresh = make_gan()
-    assert not np.array_equal(np.asarray(fresh.seed_generator.state), saved[0])  # the draw moved it
-    restored = TrainingCheckpoint(tmp_path / "ck").bind(fresh, data.epoch_source(
+    assert not np.array_equal(np.asarray(fresh.seed_generator.state), saved[0])  # the draws moved it
+    restored = TrainingCheckpoint(directory).bind(fresh, data.epoch_source(
         data.to_dataset(images, batch_size=8, seed=3))).restore()
     assert (restored.epoch, restored.step, restored.global_step) == (2, 0, 12)
     assert restored.shuffle_seed == (3, 2)
-    assert restored.path == ckpt.last_path.replace("\\", "/") == str(tmp_path / "ck" / "ckpt-12")
+    assert restored.path == str(directory / "ckpt-12")
     for a, b in zip(_state(fresh), saved, strict=True):
         np.testing.assert_array_equal(a, b)
     assert int(fresh.d_optimizer.iterations.numpy()) == 12
+
+
+def _copy(two_epochs, where):
+    shutil.copytree(two_epochs[0], where)
+    return where
 
 
 def _checkpoints(directory):
@@ -47,9 +51,8 @@ def _checkpoints(directory):
 
 @pytest.mark.parametrize("damage", ["truncated", "no manifest", "altered"])
 def test_a_damaged_latest_checkpoint_is_skipped_with_a_warning_and_the_previous_one_used(
-        tmp_path, make_gan, images, damage):
-    directory = tmp_path / "ck"
-    _train(make_gan(), images, directory, epochs=2)
+        tmp_path, two_epochs, make_gan, images, damage):
+    directory = _copy(two_epochs, tmp_path / "ck")
     assert _checkpoints(directory) == ["ckpt-12", "ckpt-6"]
     latest = directory / "ckpt-12.data-00000-of-00001"
     if damage == "truncated":  # killed while writing: 4.3 of 5.7 MB on disk
@@ -75,20 +78,23 @@ def test_a_damaged_latest_checkpoint_is_skipped_with_a_warning_and_the_previous_
     assert _checkpoints(directory)[0] == "ckpt-18"
 
 
-def test_a_garbled_checkpoint_index_file_is_rebuilt(tmp_path, make_gan, images):
-    directory = tmp_path / "ck"
-    _train(make_gan(), images, directory, epochs=1)
-    (directory / "checkpoint").write_text("model_checkpoint_path: \x00\x01 garbage {{")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CheckpointWarning)
-        ckpt = _train(make_gan(), images, directory, epochs=2)
-    assert ckpt.restored.epoch == 1 and ckpt.last_path.endswith("ckpt-12")
+@pytest.mark.parametrize("content", ["", "model_checkpoint_path: \x00\x01 garbage {{"])
+def test_a_damaged_checkpoint_index_file_does_not_stop_a_resume(tmp_path, two_epochs, make_gan, images,
+                                                                content):
+    directory = _copy(two_epochs, tmp_path / "ck")
+    (directory / "checkpoint").write_text(content)  # TensorFlow's own pointer file; manifests decide
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CheckpointWarning)
+        ckpt = _train(make_gan(), images, directory, epochs=3)
+    assert ckpt.restored.epoch == 2 and ckpt.last_path.endswith("ckpt-18")
+    if not content:  # TensorFlow raises on an empty one: it is rebuilt, with a warning
+        assert any("checkpoint' is unreadable" in str(w.message) for w in caught)
 
 
 def _assert_intact(directory, name, model_factory):
     TrainingCheckpoint.verify(directory / name)
     leftovers = [p.name for p in directory.iterdir()
-                 if "_temp" in p.name or files.TMP_MARK in p.name or p.name.startswith("ckpt-12")]
+                 if "_temp" in p.name or files.TMP_MARK in p.name or p.name.startswith("ckpt-18")]
     assert leftovers == []
     restored = TrainingCheckpoint(directory).bind(model_factory()).restore()
     assert restored.path == str(directory / name)
@@ -96,28 +102,26 @@ def _assert_intact(directory, name, model_factory):
 
 @pytest.mark.parametrize("precheck", [True, False])
 def test_full_disk_while_checkpointing_names_the_path_and_keeps_the_previous_checkpoint(
-        small_disk, make_gan, images, monkeypatch, precheck):
-    directory = small_disk.path / "ck"
-    _train(make_gan(), images, directory, epochs=1)
+        small_disk, two_epochs, make_gan, images, monkeypatch, precheck):
+    directory = _copy(two_epochs, small_disk.path / "ck")
     if not precheck:  # let TensorFlow hit ENOSPC itself, mid-write
         monkeypatch.setattr(files, "check_space", lambda *a, **k: None)
     small_disk.fill()
     with pytest.raises(StorageError, match="space") as info:
-        _train(make_gan(), images, directory, epochs=2)
+        _train(make_gan(), images, directory, epochs=3)
     message = str(info.value)
     assert str(directory) in message and "previous" in message and "free" in message
     small_disk.free()
-    _assert_intact(directory, "ckpt-6", make_gan)
+    _assert_intact(directory, "ckpt-12", make_gan)
 
 
-def test_read_only_checkpoint_directory_names_the_path(small_disk, make_gan, images):
-    directory = small_disk.path / "ck"
-    _train(make_gan(), images, directory, epochs=1)
+def test_read_only_checkpoint_directory_names_the_path(small_disk, two_epochs, make_gan, images):
+    directory = _copy(two_epochs, small_disk.path / "ck")
     small_disk.read_only()
     with pytest.raises(StorageError, match="read-only") as info:
-        _train(make_gan(), images, directory, epochs=2)
+        _train(make_gan(), images, directory, epochs=3)
     assert str(directory) in str(info.value)
-    _assert_intact(directory, "ckpt-6", make_gan)
+    _assert_intact(directory, "ckpt-12", make_gan)
 
 
 def test_callback_state_protocol_round_trips(tmp_path, make_gan, images):
