@@ -223,8 +223,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 self._manager = tf.train.CheckpointManager(self._root, str(self.directory),
                                                            max_to_keep=self.keep)
             except Exception as err:  # noqa: BLE001 - a garbled state file is rebuilt, not fatal
-                warnings.warn(f"{str(state)!r} is unreadable ({type(err).__name__}); rebuilding it "
-                              "from the checkpoint manifests.", CheckpointWarning, stacklevel=2)
+                warnings.warn(f"{str(state)!r} is unreadable ({type(err).__name__}); removed it: the "
+                              "manifests say which checkpoints exist, and TensorFlow writes a new "
+                              "one at the next save.", CheckpointWarning, stacklevel=2)
                 state.unlink(missing_ok=True)
                 self._manager = tf.train.CheckpointManager(self._root, str(self.directory),
                                                            max_to_keep=self.keep)
