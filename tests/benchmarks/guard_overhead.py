@@ -9,7 +9,7 @@ The figure is the median steps/second and the ratio to the baseline. One TF
 thread (see the brief).
 
 Usage:
-    python tests/benchmarks/guard_overhead.py [--image-size 16] [--batch 64] [--steps 40] [--rounds 5]
+    python tests/benchmarks/guard_overhead.py [--image-size 16] [--batch 64] [--steps 20] [--rounds 5]
 """
 
 import argparse
@@ -26,7 +26,7 @@ def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--image-size", type=int, default=16)
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--steps", type=int, default=40)
+    p.add_argument("--steps", type=int, default=20)
     p.add_argument("--rounds", type=int, default=5)
     args = p.parse_args(argv)
 
