@@ -128,6 +128,7 @@ def train(model, data, epochs=1, callbacks=None, steps_per_epoch=None, initial_e
     if start_step:
         segments = [(start_epoch, start_epoch + 1, start_step), (start_epoch + 1, epochs, 0)]
 
+    model.stop_training = False
     with signals:
         cbl.begin()
         for first, last, skip in segments:
@@ -135,8 +136,6 @@ def train(model, data, epochs=1, callbacks=None, steps_per_epoch=None, initial_e
                 continue
             segment = _segment_data(data, source, first, last, skip, steps, guard_cb is not None)
             segment_steps = None if steps is None else steps - skip
-            if segment_steps is None and source is None and skip == 0:
-                segment_steps = steps_per_epoch
             for cb in (ckpt, guard_cb):
                 if cb is not None:
                     cb.begin_segment(first, skip)
