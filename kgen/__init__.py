@@ -13,11 +13,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-from kgen import distribute, images, priors, zoo  # noqa: E402
+from kgen import distribute, errors, files, images, priors, zoo  # noqa: E402
 from kgen import layers, losses, networks  # noqa: E402
 from kgen import models  # noqa: E402
-from kgen import callbacks, data, export, features, latent, metrics, runs  # noqa: E402
+from kgen import callbacks, checkpoints, data, export, features, latent, metrics, runs  # noqa: E402
 from kgen.training import train  # noqa: E402
 
-__all__ = ["callbacks", "data", "distribute", "export", "features", "images", "latent", "layers", "losses",
-           "metrics", "models", "networks", "priors", "runs", "train", "zoo"]
+__all__ = ["callbacks", "checkpoints", "data", "distribute", "errors", "export", "features", "files", "images",
+           "latent", "layers", "losses", "metrics", "models", "networks", "priors", "runs", "train", "zoo"]

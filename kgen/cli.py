@@ -43,7 +43,16 @@ def main(argv=None):
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
-    return int(args._run(args) or 0)
+    from kgen.errors import UserError
+
+    try:
+        return int(args._run(args) or 0)
+    except UserError as err:
+        print(f"kgen: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kgen: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ import math
 import numpy as np
 from PIL import Image
 
+from kgen.files import atomic_path
+
 
 def to_uint8(images, value_range=(-1.0, 1.0)):
     """Map float images in `value_range` to uint8 pixels, clipping outliers.
@@ -80,7 +82,8 @@ def save_grid(images, path, value_range=(-1.0, 1.0), ncols=None, scale=1):
     img = Image.fromarray(grid[..., 0] if mode == "L" else grid, mode)
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
-    img.save(path)
+    with atomic_path(path) as tmp:  # the temporary keeps the suffix PIL reads the format from
+        img.save(tmp)
     return path
 
 

@@ -62,6 +62,7 @@ def outputs(model, arrays, run_dir, latent_tools=True, traverse_dims=None):
 
     from kgen.images import save_grid
     from kgen import latent as lt
+    from kgen import runs
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -79,7 +80,7 @@ def outputs(model, arrays, run_dir, latent_tools=True, traverse_dims=None):
         if model.latent_dim == 2:
             written["manifold"] = run_dir / "manifold.png"
             lt.manifold_grid(model, n=15, path=written["manifold"])
-    model.save(run_dir / "model.keras")
+    runs.save_model(model, run_dir)
     for name, path in written.items():
         print(f"{name}: {path}")
     return written

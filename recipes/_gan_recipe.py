@@ -62,7 +62,7 @@ def train(model, ds, args, run_dir, samples=64, callbacks=(), steps_per_epoch=No
     steps = 2 if args.smoke else (args.steps_per_epoch or steps_per_epoch)
     hist = kgen.train(model, ds, epochs=1 if args.smoke else args.epochs, callbacks=cbs + list(callbacks),
                       steps_per_epoch=steps, verbose=0 if args.smoke else 2)
-    model.save(os.path.join(run_dir, "model.keras"))
+    kgen.runs.save_model(model, run_dir)
     return hist
 
 
@@ -83,8 +83,10 @@ def scatter(samples, mixture, path):
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize=6)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    from kgen.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp)
     plt.close(fig)
     return str(path)
 

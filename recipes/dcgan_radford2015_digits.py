@@ -53,7 +53,7 @@ def main(argv=None):
                                         tensorboard=not args.smoke)
     kgen.train(gan, data, epochs=1 if args.smoke else args.epochs, callbacks=callbacks,
                steps_per_epoch=2 if args.smoke else None, verbose=0 if args.smoke else 1)
-    gan.save(os.path.join(args.run_dir, "model.keras"))
+    kgen.runs.save_model(gan, args.run_dir)
     grids = [c for c in callbacks if isinstance(c, kgen.callbacks.SampleGrid)]
     print(f"samples: {grids[0].last_path}")
     return 0

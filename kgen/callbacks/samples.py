@@ -1,6 +1,8 @@
 """Callbacks that show what a generative model produces as it trains."""
 
+import json
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -74,7 +76,6 @@ class SampleGrid(keras.callbacks.Callback):
         images = self.images()
         if images is None:
             return
-        os.makedirs(self.directory, exist_ok=True)
         self.last_path = os.path.join(self.directory, f"epoch_{epoch + 1:04d}.png")
         save_grid(images, self.last_path, self.value_range, scale=self.scale)
         if self.tensorboard_dir:
@@ -90,21 +91,70 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class JsonHistory(keras.callbacks.Callback):
-    """Append each epoch's logs to a JSON file (survives interruption and resume)."""
+    """Keep each epoch's logs in a JSON file that always matches the checkpointed state.
+
+    The file is rewritten atomically every epoch, one entry per epoch (a
+    retrained epoch replaces its entry, never duplicates it). Its content is
+    also part of `kgen.train`'s checkpoints (`checkpoint_state`), so after a
+    crash the file is put back in step with the weights it resumes from. A
+    damaged file is reported (naming it) and rebuilt, never a crash.
+
+    Args:
+        path: the JSON file (e.g. `RUN_DIR/history.json`).
+
+    Example:
+        >>> kgen.train(gan, data, epochs=5, callbacks=[JsonHistory("runs/x/history.json")])
+    """
 
     def __init__(self, path):
         super().__init__()
         self.path = str(path)
+        self.history = None
+        self._state = None
+
+    def _read(self):
+        from kgen.errors import CorruptFileError
+        from kgen.files import read_json
+
+        try:
+            history = read_json(self.path, default={})
+        except CorruptFileError as err:
+            warnings.warn(f"{err}; starting a new history.", stacklevel=3)
+            return {}
+        return history if isinstance(history, dict) else {}
+
+    def checkpoint_state(self):
+        """The history as a JSON string variable (see `kgen.checkpoints`)."""
+        import tensorflow as tf
+
+        if self._state is None:
+            with tf.init_scope():
+                self._state = tf.Variable(json.dumps(self.history or {}), trainable=False,
+                                          dtype=tf.string, name="json_history")
+        return {"history": self._state}
+
+    def on_checkpoint_restored(self):
+        self.history = json.loads(self._state.numpy().decode("utf-8"))
+        self._write()
 
     def on_epoch_end(self, epoch, logs=None):
-        import json
-
-        history = {}
-        if os.path.exists(self.path):
-            with open(self.path) as f:
-                history = json.load(f)
+        if self.history is None:
+            self.history = self._read()
+        # Entries of this epoch and later come from a run that did not reach here.
+        epochs = self.history.get("epoch", [])
+        keep = sum(1 for e in epochs if e < epoch + 1)
+        history = {k: list(v[:keep]) for k, v in self.history.items() if isinstance(v, list)}
         history.setdefault("epoch", []).append(epoch + 1)
         for key, value in (logs or {}).items():
-            history.setdefault(key, []).append(float(value))
-        with open(self.path, "w") as f:
-            json.dump(history, f, indent=1)
+            column = history.setdefault(key, [])
+            column.extend([float("nan")] * (keep - len(column)))
+            column.append(float(value))
+        self.history = history
+        if self._state is not None:
+            self._state.assign(json.dumps(history))
+        self._write()
+
+    def _write(self):
+        from kgen.files import write_json
+
+        write_json(self.path, self.history)

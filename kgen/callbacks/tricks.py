@@ -47,10 +47,13 @@ class GeneratorEMA(keras.callbacks.Callback):
         self.decay = float(decay)
         self.start_step = int(start_step)
         self.ema_generator = None
-        self._step = 0
+        self._step = None
 
     def on_train_begin(self, logs=None):
         gen = self.model.generator
+        if self._step is None:
+            # A variable, so kgen.train's checkpoints resume the count exactly.
+            self._step = tf.Variable(0, dtype=tf.int64, trainable=False, name="ema_step")
         if self.ema_generator is None:
             self.ema_generator = keras.models.clone_model(gen)
             self.ema_generator.set_weights(gen.get_weights())
@@ -68,9 +71,13 @@ class GeneratorEMA(keras.callbacks.Callback):
         self._update = update
 
     def on_train_batch_end(self, batch, logs=None):
-        self._step += 1
-        decay = 0.0 if self._step <= self.start_step else self.decay
+        self._step.assign_add(1)
+        decay = 0.0 if int(self._step.numpy()) <= self.start_step else self.decay
         self._update(tf.constant(decay, tf.float32))
+
+    def checkpoint_state(self):
+        """The averaged weights and the update count (kgen.checkpoints' callback protocol)."""
+        return {"weights": list(self.ema_generator.weights), "step": self._step}
 
     def generate(self, n_or_z, labels=None):
         """Run the averaged generator on prior draws (a number) or given latents (and labels).
@@ -99,7 +106,7 @@ class InstanceNoiseSchedule(keras.callbacks.Callback):
         super().__init__()
         self.decay_steps = max(int(decay_steps), 1)
         self.final = float(final)
-        self._step = 0
+        self._step = tf.Variable(0, dtype=tf.int64, trainable=False, name="noise_schedule_step")
 
     def on_train_begin(self, logs=None):
         self._layers = [layer for layer in self.model.discriminator._flatten_layers(include_self=False)  # noqa: SLF001
@@ -108,7 +115,11 @@ class InstanceNoiseSchedule(keras.callbacks.Callback):
             raise ValueError("InstanceNoiseSchedule found no kgen.layers.InstanceNoise in the discriminator.")
 
     def on_train_batch_begin(self, batch, logs=None):
-        frac = min(self._step / self.decay_steps, 1.0)
+        frac = min(int(self._step.numpy()) / self.decay_steps, 1.0)
         for layer in self._layers:
             layer.stddev.assign(np.float32(layer.initial_stddev + (self.final - layer.initial_stddev) * frac))
-        self._step += 1
+        self._step.assign_add(1)
+
+    def checkpoint_state(self):
+        """The schedule's position (kgen.checkpoints' callback protocol)."""
+        return {"step": self._step}

@@ -1,7 +1,5 @@
 """`kgen train`: train a registered model on a data source into a run directory."""
 
-import time
-
 HELP = "train a model (default: DCGAN on the embedded digits) into a run directory"
 
 
@@ -24,22 +22,44 @@ def add_arguments(p):
                    help="after training, export SavedModel + TFLite variants into RUN_DIR/export")
     p.add_argument("--quantize", default="float32,dynamic,float16,int8",
                    help="TFLite variants for --export")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --run-dir, allowing a different --epochs")
+    p.add_argument("--overwrite", action="store_true",
+                   help="delete what kgen wrote in --run-dir and start over")
+    p.add_argument("--checkpoint-every", type=int, default=None,
+                   help="also checkpoint every N steps (long epochs); always at each epoch end")
+    p.add_argument("--no-nan-guard", action="store_true",
+                   help="train on through NaN/inf losses or weights (default: stop, keep the last good checkpoint)")
     p.add_argument("--list-models", action="store_true", help="print the registered models and exit")
     p.add_argument("--verbose", type=int, default=1)
 
 
 def run(args):
-    import keras
-
-    from kgen import data as kdata
-    from kgen import distribute, runs, zoo
-    from kgen.training import train
+    from kgen import runs, zoo
 
     if args.list_models:
         for name in zoo.names():
             b = zoo.get(name)
             print(f"{name:24s} data={b.data} labels={b.labels} scale={b.scale}")
         return 0
+    zoo.get(args.model)
+    run_dir = runs.default_run_dir(args.model, args.data) if args.run_dir is None else args.run_dir
+    with runs.RunLock(run_dir) as lock:  # a second `kgen train` here fails before any work
+        return _run(args, run_dir, lock)
+
+
+def _run(args, run_dir, lock):
+    import shlex
+    import sys
+    import time
+
+    import keras
+
+    from kgen import data as kdata
+    from kgen import distribute, runs, zoo
+    from kgen.errors import TrainingInterrupted
+    from kgen.training import train
+
     builder = zoo.get(args.model)
     keras.utils.set_random_seed(args.seed)
     arrays = kdata.load_arrays(args.data, image_size=args.image_size, scale=builder.scale,
@@ -47,7 +67,6 @@ def run(args):
     dataset = kdata.to_dataset(arrays.x, arrays.y if builder.labels else None,
                                batch_size=args.batch_size, shuffle=True, seed=args.seed)
     input_shape = tuple(arrays.x.shape[1:])
-    run_dir = runs.default_run_dir(args.model, args.data) if args.run_dir is None else args.run_dir
     kwargs = {"tiny": args.tiny, "seed": args.seed}
     if args.latent_dim:
         kwargs["latent_dim"] = args.latent_dim
@@ -66,17 +85,29 @@ def run(args):
         "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
         "latent_dim": getattr(model, "latent_dim", None), "strategy": type(strategy).__name__,
         "replicas": strategy.num_replicas_in_sync, "jit_compile": bool(args.jit),
+        "tiny": bool(args.tiny), "image_size": args.image_size, "steps_per_epoch": args.steps_per_epoch,
     }
-    runs.write_config(run_dir, config)
+    opened = runs.open_run(run_dir, config, resume=args.resume, overwrite=args.overwrite, lock=lock)
+    for note in opened.notes:
+        print(f"kgen: note: {note}", file=sys.stderr)
+    print(f"kgen: {opened.message}")
+    if opened.action == "done":
+        return 0
     value_range = tuple(arrays.info.get("value_range") or (-1.0, 1.0))
     callbacks = runs.callbacks_for(run_dir, samples=64 if builder.data == "images" else 0,
                                    value_range=value_range)
     print(f"kgen: training {args.model} on {args.data} {input_shape} for {args.epochs} epochs "
           f"({type(strategy).__name__}, {strategy.num_replicas_in_sync} replica(s)) -> {run_dir}")
     start = time.time()
-    history = train(model, dataset, epochs=args.epochs, callbacks=callbacks,
-                    steps_per_epoch=args.steps_per_epoch, verbose=args.verbose)
-    model.save(str(runs.Path(run_dir) / runs.MODEL))
+    try:
+        history = train(model, dataset, epochs=args.epochs, callbacks=callbacks,
+                        steps_per_epoch=args.steps_per_epoch, verbose=args.verbose,
+                        checkpoint_every=args.checkpoint_every, guard=not args.no_nan_guard)
+    except TrainingInterrupted as stop:
+        command = " ".join(shlex.quote(a) for a in ["kgen", *sys.argv[1:]])
+        print(f"kgen: {stop}: {command}", file=sys.stderr)
+        return stop.exit_code
+    runs.save_model(model, run_dir)
     runs.write_config(run_dir, {"train_seconds": round(time.time() - start, 1),
                                 "final_logs": {k: v[-1] for k, v in history.history.items() if v}})
     print(f"\nkgen: run directory  {run_dir}")

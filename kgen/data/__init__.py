@@ -36,12 +36,13 @@ from kgen.data import digits as _digits  # noqa: E402,F401
 from kgen.data.mixtures import MIXTURES, Mixture, get_mixture, grid25, ring8
 from kgen.data import tfds_source as _tfds_source  # noqa: E402,F401
 from kgen.data.images import IMAGE_EXTENSIONS, decode_image_file, find_image_files
-from kgen.data.pipeline import DataArrays, load, load_arrays, to_dataset
+from kgen.data.pipeline import DataArrays, EpochBatches, epoch_source, load, load_arrays, to_dataset
 
 __all__ = [
     "DataArrays",
     "DataError",
     "DataWarning",
+    "EpochBatches",
     "IMAGE_EXTENSIONS",
     "MIXTURES",
     "Mixture",
@@ -52,6 +53,7 @@ __all__ = [
     "available_sources",
     "convert_channels",
     "decode_image_file",
+    "epoch_source",
     "find_image_files",
     "get_mixture",
     "get_source",

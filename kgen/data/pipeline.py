@@ -22,7 +22,7 @@ from kgen.data._validate import (
 from kgen.data.registry import SourceData, SourceRequest, check_options, resolve_source
 from kgen.data.transforms import SCALES, convert_channels, resize_images
 
-__all__ = ["DataArrays", "load", "load_arrays", "to_dataset"]
+__all__ = ["DataArrays", "EpochBatches", "epoch_source", "load", "load_arrays", "to_dataset"]
 
 # Float rounding slack allowed when checking that data lies in its declared range.
 _RANGE_TOL = 1e-3
@@ -228,6 +228,9 @@ def to_dataset(
 
     Returns:
         A dataset of ``x`` batches, or ``(x, y)`` batches when ``y`` is given.
+        Its k-th pass is epoch k of an :class:`EpochBatches` (order a pure
+        function of ``(seed, k)``), which ``kgen.train`` finds with
+        :func:`epoch_source` to resume a run exactly.
 
     Example:
         >>> import numpy as np
@@ -235,8 +238,6 @@ def to_dataset(
         >>> [tuple(b.shape) for b in ds]
         [(4, 4, 4, 1), (4, 4, 4, 1)]
     """
-    import tensorflow as tf  # deferred so that numpy-only users avoid the import
-
     batch_size = check_batch_size(batch_size)
     seed = check_seed(seed)
     x = np.asarray(x)
@@ -261,14 +262,9 @@ def to_dataset(
             "drop_remainder=False."
         )
 
-    ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    if repeat is True:
-        ds = ds.repeat()
-    elif repeat:
-        ds = ds.repeat(int(repeat))
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    source = EpochBatches(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                          drop_remainder=drop_remainder)
+    return source.dataset(repeat=repeat)
 
 
 def load(
@@ -341,3 +337,149 @@ def load(
         drop_remainder=drop_remainder,
         repeat=repeat,
     )
+
+
+# Seeds of successive passes inside one epoch (steps_per_epoch longer than the data).
+_PASS_STRIDE = 1 << 32
+
+
+class EpochBatches:
+    """In-memory batches whose order in epoch ``e`` is a pure function of ``(seed, e)``.
+
+    A ``tf.data`` shuffle with ``reshuffle_each_iteration`` orders epoch ``e``
+    by how many passes this process has made, so a resumed run sees other
+    batches than an uninterrupted one. Here epoch ``e`` is the permutation
+    ``stateless_shuffle(range(N), seed=(seed, e))`` cut into batches, so any
+    epoch, from any step, can be rebuilt in a new process: that is how
+    ``kgen.train`` resumes exactly after a crash.
+
+    Args:
+        x: float32 array (N, ...) of examples (validated by the caller).
+        y: optional int32 labels (N,).
+        batch_size: batch size.
+        shuffle: permute every epoch (else the stored order).
+        seed: base seed; ``None`` draws one (``kgen.train`` stores it in
+            its checkpoints and reuses it on resume).
+        drop_remainder: drop the last partial batch.
+
+    Example:
+        >>> source = EpochBatches(x, batch_size=64, seed=0)
+        >>> ds = source.stream(start_epoch=3, skip=10)  # epoch 3 from its 11th batch on
+    """
+
+    def __init__(self, x, y=None, *, batch_size=64, shuffle=True, seed=0, drop_remainder=True):
+        self.x = x
+        self.y = y
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed_was_drawn = seed is None
+        self.seed = int(np.random.SeedSequence().entropy % (1 << 31)) if seed is None else int(seed)
+        self.drop_remainder = bool(drop_remainder)
+        n = len(x)
+        self.num_examples = n
+        self.steps_per_epoch = n // self.batch_size if drop_remainder else -(-n // self.batch_size)
+        self._tensors = None
+
+    def shuffle_seed(self, epoch):
+        """The stateless seed pair that orders epoch ``epoch`` (0-based)."""
+        return (self.seed, int(epoch))
+
+    def _constants(self):
+        import tensorflow as tf
+
+        if self._tensors is None:
+            with tf.init_scope(), tf.device("/cpu:0"):
+                self._tensors = (tf.constant(self.x),
+                                 None if self.y is None else tf.constant(self.y))
+        return self._tensors
+
+    def _epoch(self, epoch, steps):
+        """One epoch (``epoch`` an int64 tensor) of ``steps`` batches."""
+        import tensorflow as tf
+
+        x, y = self._constants()
+        n, per = self.num_examples, self.steps_per_epoch
+        passes = max(1, -(-steps // per))
+
+        def one_pass(k):
+            order = tf.range(n, dtype=tf.int64)
+            if self.shuffle:
+                seed = tf.stack([tf.constant(self.seed, tf.int64), epoch + k * _PASS_STRIDE])
+                order = tf.random.experimental.stateless_shuffle(order, seed)
+            return tf.data.Dataset.from_tensor_slices(order).batch(
+                self.batch_size, drop_remainder=self.drop_remainder)
+
+        batches = tf.data.Dataset.range(passes).flat_map(one_pass).take(steps)
+        if y is None:
+            return batches.map(lambda i: tf.gather(x, i))
+        return batches.map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
+
+    def stream(self, start_epoch=0, skip=0, steps=None, end_epoch=None):
+        """Epochs ``start_epoch .. end_epoch - 1`` back to back, from batch ``skip`` of the first.
+
+        Args:
+            start_epoch: first epoch (0-based).
+            skip: batches of the first epoch already trained.
+            steps: batches per epoch (default: one pass over the data).
+            end_epoch: one past the last epoch (``None``: forever).
+
+        Returns:
+            A prefetched ``tf.data.Dataset``.
+        """
+        import tensorflow as tf
+
+        steps = self.steps_per_epoch if steps is None else int(steps)
+        if end_epoch is None:
+            epochs = tf.data.Dataset.counter(start_epoch)
+        else:
+            epochs = tf.data.Dataset.range(start_epoch, end_epoch)
+        ds = epochs.flat_map(lambda e: self._epoch(e, steps))
+        if skip:
+            ds = ds.skip(int(skip))
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    def dataset(self, repeat=False):
+        """A plain dataset: its k-th pass is epoch k (``repeat``: all epochs in one pass).
+
+        Args:
+            repeat: ``True`` for epochs 0, 1, ... forever in one pass, an int
+                for that many epochs, ``False`` for one epoch per pass.
+
+        Returns:
+            A ``tf.data.Dataset``; without ``repeat`` :func:`epoch_source`
+            finds this object from it.
+        """
+        import tensorflow as tf
+
+        if repeat is True:
+            return self.stream(0)
+        if repeat:
+            return self.stream(0, end_epoch=int(repeat))
+        with tf.init_scope():
+            passes = tf.Variable(tf.constant(0, tf.int64), trainable=False, name="epoch_counter")
+
+        def next_epoch(_):
+            # Runs once per pass, when the pass's iterator starts.
+            return self._epoch(passes.assign_add(1) - 1, self.steps_per_epoch)
+
+        ds = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64)).flat_map(next_epoch)
+        ds = ds.prefetch(tf.data.AUTOTUNE)
+        ds._kgen_epoch_source = self  # noqa: SLF001 - read back by epoch_source()
+        ds._kgen_pass_counter = passes  # noqa: SLF001 - keeps the variable alive with the dataset
+        return ds
+
+
+def epoch_source(data):
+    """The :class:`EpochBatches` behind ``data``, or ``None`` for other data.
+
+    Args:
+        data: an :class:`EpochBatches`, or a dataset made by :func:`to_dataset`
+            / :func:`load` (not a transformed copy of one).
+
+    Example:
+        >>> epoch_source(kgen.data.load("digits")).steps_per_epoch
+        28
+    """
+    if isinstance(data, EpochBatches):
+        return data
+    return getattr(data, "_kgen_epoch_source", None)

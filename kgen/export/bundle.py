@@ -1,12 +1,11 @@
 """`export_model`: SavedModel + TFLite variants + metadata.json + report.json in one folder."""
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
+from kgen import files
 from kgen.export import fidelity, inputs as inputs_lib, runtime, tflite
 from kgen.export.savedmodel import call_endpoint, export_savedmodel, float32_endpoints
 
@@ -118,9 +117,8 @@ def export_model(
     ordered = sorted(float32_endpoints(all_endpoints), key=lambda ep: any(s.role == "image" for s in ep.inputs))
 
     sm_dir = out / "saved_model"
-    if sm_dir.exists():
-        shutil.rmtree(sm_dir)
-    export_savedmodel(ordered, sm_dir)
+    with files.atomic_path(sm_dir) as tmp:  # replaced whole: a crash keeps the previous export
+        export_savedmodel(ordered, tmp)
     loaded = tf.saved_model.load(str(sm_dir))
 
     num_classes = getattr(model, "num_classes", None)
@@ -319,7 +317,7 @@ def _export_variant(out, sm_dir, ep, variant, cal, parity, sm_out, floors, grids
             f"{ep.name}/{variant}: conversion failed ({_first_lines(error, 1)}). Networks with "
             "Conv2DTranspose often fail full-integer conversion: build them with upsample='resize'.")
         return entry, meta
-    path.write_bytes(data)
+    files.write_bytes(path, data)
     entry["size_bytes"] = meta["size_bytes"] = len(data)
     try:
         runner = runtime.LiteRTModel(path)
@@ -410,9 +408,7 @@ def _first_lines(error, n=3):
 
 
 def _write_json(path, data):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    files.write_json(path, data, indent=2, allow_nan=False, default=None)
 
 
 def load_metadata(bundle):

@@ -163,7 +163,11 @@ class FeatureStatistics:
 
     def save(self, path):
         """Save the statistics (reusable reference statistics of a data set)."""
-        np.savez(path, count=self.count, total=self.total, outer=self.outer)
+        from kgen.files import atomic_path
+
+        path = str(path) if str(path).endswith(".npz") else f"{path}.npz"  # what np.savez writes
+        with atomic_path(path) as tmp:
+            np.savez(tmp, count=self.count, total=self.total, outer=self.outer)
 
     @classmethod
     def load(cls, path):

@@ -1,12 +1,12 @@
 """Evaluate a run directory and write `report.json` and a self-contained `report.html`."""
 
-import json
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 
+from kgen import files
 from kgen.report import figures, html
 
 
@@ -89,8 +89,7 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
     keras.utils.set_random_seed(seed)
     model, config = runs.load_run(run_dir, compile=False)
     out_dir.mkdir(parents=True, exist_ok=True)
-    history_path = run_dir / "history.json"
-    history = json.loads(history_path.read_text()) if history_path.exists() else {}
+    history = runs.read_history(run_dir)
     kind = _data_kind(model, config)
     value_range = _value_range(config)
     num_classes = getattr(model, "num_classes", None)
@@ -188,9 +187,9 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
         "final_logs": {k: v[-1] for k, v in history.items() if isinstance(v, list) and v},
         "seconds": round(time.time() - start, 1),
     }
-    (out_dir / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    files.write_json(out_dir / "report.json", report)
     title = f"kgen report: {config.get('model', 'model')} on {config.get('data', '?')}"
-    (out_dir / "report.html").write_text(html.render(title, config, results, sections, notes))
+    files.write_text(out_dir / "report.html", html.render(title, config, results, sections, notes))
     return report
 
 
