@@ -118,33 +118,37 @@ def import_tensorflow_quietly():
     """Import TensorFlow with its native start-up banner dropped (other stderr lines are kept)."""
     if "tensorflow" in sys.modules:
         return
-    import tempfile
+    from kgen._quiet import native_output, reemit
 
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
+    try:
+        with native_output(fds=(2,)) as lines:
             import tensorflow  # noqa: F401
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            lines = captured.read().decode(errors="replace").splitlines()
-            kept = [line for line in lines if line.strip() and not _BANNER.search(line)]
-            if kept:
-                sys.stderr.write("\n".join(kept) + "\n")
+    finally:
+        reemit([line for line in lines if not _BANNER.search(line)])
+
+
+def _with_config(parser, argv, args):
+    """Re-parse with the --config file's settings as flags before the command line's own."""
+    from kgen.commands._config import read_settings, settings_to_argv
+
+    command = parser._subparsers._group_actions[0].choices[args.command]  # noqa: SLF001
+    tokens = settings_to_argv(command, read_settings(args.config), args.config)
+    at = argv.index(args.command) + 1
+    return parser.parse_args(argv[:at] + tokens + argv[at:])
 
 
 def main(argv=None):
     """Entry point of the `kgen` console script; returns the exit status."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    debug = os.environ.get("KGEN_DEBUG", "") not in ("", "0")
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = debug or "--debug" in argv
+    debug = os.environ.get("KGEN_DEBUG", "") not in ("", "0") or "--debug" in argv
+    # Level 3 also hides grappler's harmless "remapper failed" ERROR lines;
+    # Python exceptions still carry every real failure.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2" if debug else "3")
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if getattr(args, "config", None):
+            args = _with_config(parser, argv, args)
         if not getattr(args, "_run", None):
             parser.print_help()
             return 2

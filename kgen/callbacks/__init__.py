@@ -1,6 +1,7 @@
 """Keras callbacks for generative models."""
 
 from kgen.callbacks.samples import JsonHistory, SampleGrid
+from kgen.callbacks.tensorboard import TrainingSummaries, learning_rates, optimizers_of
 from kgen.callbacks.tricks import (
     ExperienceReplay,
     FakeReplayPool,
@@ -10,4 +11,5 @@ from kgen.callbacks.tricks import (
 )
 
 __all__ = ["JsonHistory", "SampleGrid", "ExperienceReplay", "FakeReplayPool", "GeneratorEMA",
-           "HistoricalAveraging", "InstanceNoiseSchedule"]
+           "HistoricalAveraging", "InstanceNoiseSchedule", "TrainingSummaries", "learning_rates",
+           "optimizers_of"]

@@ -150,8 +150,9 @@ def add_data_arguments(p, default="digits", labels_help=None):
     g.add_argument("--label-key", default=None, metavar="KEY",
                    help=".npz / tfds: the labels' array or feature (default: labels, y or y_train; "
                         "tfds: label)")
-    g.add_argument("--on-error", choices=("fail", "skip"), default="fail",
-                   help="image folders: stop at unreadable files, or skip (and count) them")
+    g.add_argument("--on-error", choices=("fail", "skip"), default=None,
+                   help="image folders: stop at unreadable files, or skip (and count) them "
+                        "(default: fail)")
     g.add_argument("--labels", action=argparse.BooleanOptionalAction, default=None,
                    help=labels_help or "use the source's labels (--no-labels ignores them)")
     g.add_argument("--data-dir", default=None, metavar="DIR",
@@ -160,8 +161,8 @@ def add_data_arguments(p, default="digits", labels_help=None):
                    help="tfds: never try to download (use --data-dir as it is)")
     g.add_argument("--seq-length", type=int_at_least(2), default=None, metavar="T",
                    help="text:FILE: characters per window (default: 100); sequence .npz: ignored")
-    g.add_argument("--validation-split", type=fraction, default=0.1, metavar="F",
-                   help="sequence data: the last fraction F held out for validation")
+    g.add_argument("--validation-split", type=fraction, default=None, metavar="F",
+                   help="sequence data: the last fraction F held out for validation (default: 0.1)")
     return g
 
 
@@ -186,3 +187,22 @@ def source_options(args, source):
 def on_error(args):
     """The `kgen.data` name of --on-error."""
     return "skip" if args.on_error == "skip" else "raise"
+
+
+#: Data flags that only images use, and those only sequences use.
+IMAGE_FLAGS = {"image_size": "--image-size", "channels": "--channels", "value_range": "--value-range",
+               "image_key": "--image-key", "on_error": "--on-error"}
+SEQUENCE_FLAGS = {"seq_length": "--seq-length", "validation_split": "--validation-split"}
+
+
+def reject_flags(args, flags, why):
+    """A `UserError` for the first flag of `flags` ({dest: flag}) that was given."""
+    for dest, flag in flags.items():
+        if getattr(args, dest, None) is not None:
+            raise UserError(f"{flag} does not apply here: {why}.")
+
+
+def data_options_from(flags):
+    """`kgen.data` source options recorded in a run's `config.json` flags."""
+    return {name: (tuple(flags[name]) if name == "value_range" else flags[name])
+            for name in SOURCE_OPTION_FLAGS if flags.get(name) is not None}
