@@ -160,6 +160,7 @@ def validate(args):
                         "--no-labels, or train an unconditional model.")
     if args.num_classes is not None and not builder.labels:
         raise UserError(f"--num-classes: model {args.model} is unconditional; drop --num-classes.")
+    _check_source_kind(args, builder)
     if builder.data == "sequences":
         reject_flags(args, IMAGE_FLAGS, f"model {args.model} trains on sequences")
     else:
@@ -172,6 +173,24 @@ def validate(args):
         raise UserError(f"--device applies to --strategy auto, default or mirrored, not "
                         f"{args.strategy} (choose the devices with CUDA_VISIBLE_DEVICES / TPU_NAME).")
     return builder
+
+
+def _check_source_kind(args, builder):
+    from pathlib import Path
+
+    from kgen import data as kdata
+
+    if builder.data == "sequences" and Path(args.data).suffix.lower() == ".npz":
+        return  # a sequence .npz; load_sequences reads it
+    src, _ = kdata.resolve_source(args.data)
+    if src.kind != builder.data:
+        _kind_mismatch(args, builder, src.kind)
+
+
+def _kind_mismatch(args, builder, kind):
+    raise UserError(f"model {args.model} trains on {builder.data}, but --data {args.data} holds "
+                    f"{kind}; use --data {_KIND_SOURCES[builder.data]}, or a model for {kind} "
+                    "(see --list-models).")
 
 
 def _check_variants(quantize):
@@ -208,9 +227,7 @@ def check_data(args, builder, data):
     """The data's kind must be the model's; labels must fit the classes."""
     kind = data.info.get("kind")
     if kind != builder.data:
-        raise UserError(f"model {args.model} trains on {builder.data}, but --data {args.data} holds "
-                        f"{kind}; use --data {_KIND_SOURCES[builder.data]}, or a model for {kind} "
-                        "(see --list-models).")
+        _kind_mismatch(args, builder, kind)
     if kind == "points":
         reject_flags(args, IMAGE_FLAGS, f"--data {args.data} holds 2-D points, not images")
     if builder.labels:

@@ -109,6 +109,8 @@ class Source:
         default_image_size: ``(h, w)`` used when the caller passes
             ``image_size=None``; ``None`` keeps the native size.
         description: one line shown in "unknown source" errors.
+        kind: what the loader returns: ``"images"``, ``"points"`` or
+            ``"sequences"`` (so callers can reject a source before loading it).
 
     Example:
         >>> get_source("digits").default_image_size
@@ -122,6 +124,7 @@ class Source:
     options: tuple = ()
     default_image_size: Optional[tuple] = None
     description: str = ""
+    kind: str = "images"
 
 
 _REGISTRY: dict[str, Source] = {}
@@ -136,6 +139,7 @@ def register_source(
     default_image_size: Optional[int] = None,
     description: str = "",
     replace: bool = False,
+    kind: str = "images",
 ):
     """Decorator that registers a loader as a named data source.
 
@@ -151,6 +155,7 @@ def register_source(
         default_image_size: size used when ``image_size=None`` (int or pair).
         description: one line for error messages and :func:`available_sources`.
         replace: allow overwriting an existing registration.
+        kind: ``"images"`` (default), ``"points"`` or ``"sequences"``.
 
     Returns:
         A decorator that registers the function and returns it unchanged.
@@ -187,6 +192,7 @@ def register_source(
             options=tuple(options),
             default_image_size=size,
             description=description,
+            kind=kind,
         )
         return loader
 

@@ -120,6 +120,7 @@ def _check_split(validation_split):
     prefix=True,
     options=("length", "stride", "validation_split"),
     description="a UTF-8 text as character-id windows: 'text:<file>'",
+    kind="sequences",
 )
 def load_text(request: SourceRequest) -> SourceData:
     """Read a UTF-8 text file into windows of character ids.
@@ -267,10 +268,7 @@ def load_sequences(source, *, length=None, stride=None, validation_split=0.1, **
         if stride is not None:
             opts["stride"] = stride
         request = SourceRequest(spec=spec, arg=arg, options=opts)
-        if not set(opts) <= set(src.options):
-            data = None
-        else:
-            data = src.loader(request)
+        data = src.loader(request) if src.kind == "sequences" else None
         if data is None or data.kind != "sequences":
             raise DataError(f"source {spec!r} does not hold sequences; sequence models train on "
                             "text:<file> or a .npz with a 'sequences' array (N, T, F).")

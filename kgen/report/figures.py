@@ -47,9 +47,14 @@ def loss_curves_png(history):
     cols = min(3, len(keys))
     rows = int(np.ceil(len(keys) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = history.get("epoch") or []
     for ax, key in zip(axes.flat, keys):
         values = history[key]
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o" if len(values) < 30 else None)
+        x = epochs if len(epochs) == len(values) else np.arange(1, len(values) + 1)
+        ax.plot(x, values, marker="o" if len(values) < 30 else None)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_title(key)
         ax.set_xlabel("epoch" if len(values) == max(len(history[k]) for k in keys) else "evaluation")
         ax.grid(alpha=0.3)
