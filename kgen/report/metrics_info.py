@@ -19,6 +19,8 @@ METRICS = {
     "inception_score_std": ("", "std of the score over the {splits} splits"),
     "class_coverage": ("higher", "fraction of classes the {classifier} finds in the samples at "
                                  "their expected share, 0..1"),
+    "class_kl": ("lower", "KL(generated class histogram || real one) by the {classifier}, nats"),
+    "confident_fraction": ("higher", "share of samples the {classifier} labels confidently, 0..1"),
     "mse": ("lower", "mean squared reconstruction error per pixel, in the model's value range"),
     "psnr": ("higher", "reconstruction PSNR in dB on the 0..255 pixel scale"),
     "ssim": ("higher", "structural similarity of reconstructions, -1..1"),
