@@ -93,6 +93,7 @@ _FLAG_WORDING = [
     (re.compile(r"\blower batch_size\b"), "lower --batch-size"),
     (re.compile(r"\blength=(\d+)"), r"--seq-length \1"),
     (re.compile(r"\blower length\b"), "lower --seq-length"),
+    (re.compile(r"\bdrop length="), "drop --seq-length"),
     (re.compile(r"\bvalidation_split=([\d.]+)"), r"--validation-split \1"),
     (re.compile(r"\bweights='/path/to/weights.h5'"), "--inception-weights FILE"),
     (re.compile(r"\bextractor='digits'"), "--extractor digits"),

@@ -56,9 +56,9 @@ CASES = [
     ("num-classes-unconditional", "train --num-classes 5", r"--num-classes: model dcgan is unconditional"),
     ("num-classes-too-few", "train --model cgan --num-classes 5 --tiny", r"--num-classes 5: --data digits has label 9"),
     ("label-1e6", "train --model cgan --data {d}/huge_label.npz --tiny", r"label values up to 1000000.*--num-classes K"),
-    ("points-model-on-images", "train --model gan_mlp", r"model gan_mlp trains on points, but --data digits holds images; use --data ring8 or grid25"),
+    ("points-model-on-images", "train --model gan_mlp --data digits", r"model gan_mlp trains on points, but --data digits holds images; use --data ring8 or grid25"),
     ("image-model-on-points", "train --data ring8", r"model dcgan trains on images, but --data ring8 holds points"),
-    ("sequence-model-on-images", "train --model sequence_autoencoder", r"trains on sequences, but --data digits holds images; use --data text:FILE"),
+    ("sequence-model-on-images", "train --model sequence_autoencoder --data digits", r"trains on sequences, but --data digits holds images; use --data sines, text:FILE"),
     ("image-model-on-text", "train --data text:{d}/notes.txt", r"model dcgan trains on images, but --data text:.* holds sequences"),
     ("image-flag-on-sequences", "train --model sequence_autoencoder --data text:{d}/notes.txt --image-size 16", r"--image-size does not apply here: model sequence_autoencoder trains on sequences"),
     ("sequence-flag-on-images", "train --seq-length 10", r"--seq-length does not apply here: model dcgan trains on images"),
@@ -95,6 +95,7 @@ CASES = [
     ("text-not-utf8", "train --model sequence_autoencoder --data text:{d}/latin1.txt", r"is not UTF-8 text \(byte 3"),
     ("text-too-short", "train --model sequence_autoencoder --data text:{d}/notes.txt --seq-length 500", r"fewer than one window of --seq-length 500; lower --seq-length"),
     ("text-no-validation-window", "train --model sequence_autoencoder --data text:{d}/notes.txt --seq-length 50", r"the last 10% \(45 characters\) hold no window of --seq-length 50; .*--validation-split 0"),
+    ("sequence-npz-length", "train --model sequence_autoencoder --data {d}/seqs.npz --seq-length 8", r"length/stride do not apply to .*seqs.npz: \.npz sequences keep their stored length; drop --seq-length"),
     ("sequence-npz-no-key", "train --model sequence_autoencoder --data {d}/nokey.npz", r"no sequence array in .*nokey.npz"),
     # --config
     ("config-missing", "train --config {d}/nope.toml", r"--config file not found: '.*nope.toml'"),
@@ -152,6 +153,7 @@ def _write_fixtures(d):
     _png(d / "channels" / "b.png", rng.integers(0, 256, (8, 8, 3), dtype=np.uint8))
     _png(d / "corrupt" / "good.png", rng.integers(0, 256, (8, 8), dtype=np.uint8))
     (d / "corrupt" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    np.savez(d / "seqs.npz", sequences=rng.random((20, 6, 2)).astype(np.float32))
     (d / "empty").mkdir()
     (d / "tfds").mkdir()
     (d / "notes.txt").write_text("the quick brown fox jumps over the lazy dog. " * 10)

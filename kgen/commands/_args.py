@@ -129,12 +129,13 @@ SOURCE_OPTION_FLAGS = {
 }
 
 
-def add_data_arguments(p, default="digits", labels_help=None):
+def add_data_arguments(p, default=None, labels_help=None):
     """The flags that choose and fix a data source (train and eval share them)."""
     g = p.add_argument_group("data")
     g.add_argument("--data", default=default,
-                   help="digits | ring8 | grid25 | tfds:NAME[:SPLIT] | FILE.npz | IMAGE_FOLDER | "
-                        "text:FILE (sequence models: also a sequence FILE.npz)")
+                   help="images: digits | tfds:NAME[:SPLIT] | FILE.npz | IMAGE_FOLDER; points: ring8 "
+                        "| grid25; sequences: sines | text:FILE | FILE.npz (default: digits, ring8 "
+                        "or sines, as the model's data kind)")
     g.add_argument("--image-size", type=power_of_two, default=None, metavar="N",
                    help="resize images to NxN, a power of two (default: 16 for digits, else the "
                         "native size)")
@@ -160,7 +161,8 @@ def add_data_arguments(p, default="digits", labels_help=None):
     g.add_argument("--no-download", dest="download", action="store_false", default=None,
                    help="tfds: never try to download (use --data-dir as it is)")
     g.add_argument("--seq-length", type=int_at_least(2), default=None, metavar="T",
-                   help="text:FILE: characters per window (default: 100); sequence .npz: ignored")
+                   help="text:FILE: characters per window (default: 100); sines: steps "
+                        "(default: 32); .npz sequences keep their length")
     g.add_argument("--validation-split", type=fraction, default=None, metavar="F",
                    help="sequence data: the last fraction F held out for validation (default: 0.1)")
     return g

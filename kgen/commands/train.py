@@ -36,8 +36,10 @@ HELP = "train a model (default: DCGAN on the embedded digits) into a run directo
 
 STRATEGIES = ("auto", "default", "cpu", "gpu", "mirrored", "multiworker", "tpu")
 MIXED_PRECISION = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+#: The embedded (offline) data set of each data kind: --data when none is given.
+DEFAULT_DATA = {"images": "digits", "points": "ring8", "sequences": "sines"}
 _KIND_SOURCES = {"images": "digits, FILE.npz, an image folder or tfds:NAME",
-                 "points": "ring8 or grid25", "sequences": "text:FILE or a sequence FILE.npz"}
+                 "points": "ring8 or grid25", "sequences": "sines, text:FILE or a sequence FILE.npz"}
 # Flags recorded in config.json for --config replay; the rest are per invocation.
 _NOT_RECORDED = {"config", "list_models", "run_dir", "debug", "_run", "command"}
 
@@ -112,6 +114,13 @@ class Data:
     num_classes: int = None
     class_names: list = None
     info: dict = dataclasses.field(default_factory=dict)
+    one_hot: int = None  # ids become one-hot features of this width, batch by batch
+
+    @property
+    def input_shape(self):
+        """The shape of one model input."""
+        shape = tuple(int(v) for v in self.x.shape[1:])
+        return shape + (self.one_hot,) if self.one_hot else shape
 
 
 def run(args):
@@ -152,6 +161,11 @@ def validate(args):
         raise UserError(f"unknown model {args.model!r} (--model); known models: "
                         f"{', '.join(zoo.names())} (see `kgen train --list-models`).")
     builder = zoo.get(args.model)
+    if args.data is None:
+        if builder.data not in DEFAULT_DATA:
+            raise UserError(f"model {args.model} trains on {builder.data}, which has no embedded data "
+                            "set: pass --data.")
+        args.data = DEFAULT_DATA[builder.data]
     if args.labels and not builder.labels:
         raise UserError(f"--labels: model {args.model} is unconditional and takes no labels; train a "
                         "conditional model (e.g. --model cgan or cvae), or drop --labels.")
@@ -189,7 +203,8 @@ def _check_source_kind(args, builder):
 
 def _kind_mismatch(args, builder, kind):
     raise UserError(f"model {args.model} trains on {builder.data}, but --data {args.data} holds "
-                    f"{kind}; use --data {_KIND_SOURCES[builder.data]}, or a model for {kind} "
+                    f"{kind}; use --data {_KIND_SOURCES.get(builder.data, 'a source of that kind')}, or a "
+                    f"model for {kind} "
                     "(see --list-models).")
 
 
@@ -209,12 +224,12 @@ def load_data(args, builder):
     from kgen import data as kdata
 
     if builder.data == "sequences":
-        seqs = kdata.load_sequences(args.data, length=args.seq_length,
+        seqs = kdata.load_sequences(args.data, length=args.seq_length, seed=args.seed,
                                     validation_split=0.1 if args.validation_split is None
                                     else args.validation_split, **source_options(args, args.data))
         info = {**seqs.info, "value_range": None, "vocabulary": seqs.vocabulary}
-        x_val = None if seqs.x_val is None else seqs.features(seqs.x_val)
-        return Data(x=seqs.features(), x_val=x_val, info=info)
+        # The sequence autoencoder reads (T, F) features: ids arrive one-hot.
+        return Data(x=seqs.x, x_val=seqs.x_val, info=info, one_hot=seqs.vocabulary_size)
     arrays = kdata.load_arrays(args.data, image_size=args.image_size, scale=builder.scale,
                                labels=bool(builder.labels), channels=args.channels,
                                on_error=on_error(args), seed=args.seed,
@@ -325,7 +340,7 @@ def build_model(args, builder, data):
         kwargs["jit_compile"] = True
     with strategy.scope():
         try:
-            model = zoo.build(args.model, tuple(data.x.shape[1:]), **kwargs)
+            model = zoo.build(args.model, data.input_shape, **kwargs)
         except ValueError as err:  # builders check their arguments with ValueError
             raise UserError(f"model {args.model} cannot be built from these flags: {err}") from err
         apply_optimizer_flags(args, model)
@@ -381,12 +396,17 @@ def make_datasets(args, model, strategy, data):
         per = f" ({d_steps} critic steps x {args.batch_size})" if d_steps > 1 else ""
         raise UserError(f"--batch-size {args.batch_size}: one step reads {batch} examples{per}, but "
                         f"--data {args.data} has {n}; lower --batch-size.")
-    dataset = kdata.to_dataset(data.x, data.y, batch_size=batch, shuffle=True, seed=args.seed,
-                               repeat=args.steps_per_epoch is not None)
+    repeat = args.steps_per_epoch is not None
     validation = None
-    if data.x_val is not None and len(data.x_val):
-        validation = kdata.to_dataset(data.x_val, batch_size=min(batch, len(data.x_val)),
-                                      shuffle=False, drop_remainder=False)
+    if data.info.get("kind") == "sequences":
+        dataset = kdata.sequence_dataset(data.x, data.one_hot, batch_size=batch, seed=args.seed,
+                                         repeat=repeat)
+        if data.x_val is not None and len(data.x_val):
+            validation = kdata.sequence_dataset(data.x_val, data.one_hot, batch_size=batch,
+                                                shuffle=False, drop_remainder=False)
+    else:
+        dataset = kdata.to_dataset(data.x, data.y, batch_size=batch, shuffle=True, seed=args.seed,
+                                   repeat=repeat)
     return dataset, validation, args.steps_per_epoch or n // batch
 
 
@@ -395,7 +415,7 @@ def run_config(args, builder, data, model, strategy, steps):
     flags = {k: v for k, v in vars(args).items() if k not in _NOT_RECORDED and not k.startswith("_")}
     return {
         "model": args.model, "data": args.data, "data_kind": builder.data,
-        "input_shape": list(data.x.shape[1:]),
+        "input_shape": list(data.input_shape),
         "num_classes": data.num_classes if builder.labels else None,
         "class_names": data.class_names if builder.labels else None,
         "vocabulary": data.info.get("vocabulary"),
@@ -452,7 +472,7 @@ def fit(args, builder, model, run_dir, dataset, validation, steps, data):
         ema = GeneratorEMA(args.ema)
         callbacks.append(ema)
     per = f", {model.d_steps} critic steps of {args.batch_size}" if getattr(model, "d_steps", 1) > 1 else ""
-    print(f"kgen: training {args.model} on {args.data} {tuple(data.x.shape[1:])} for {args.epochs} "
+    print(f"kgen: training {args.model} on {args.data} {data.input_shape} for {args.epochs} "
           f"epoch(s) of {steps} step(s){per} ({strategy_name(model.distribute_strategy)}, "
           f"{model.distribute_strategy.num_replicas_in_sync} replica(s)) -> {run_dir}")
     history = train(model, dataset, epochs=args.epochs, callbacks=callbacks,

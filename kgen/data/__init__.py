@@ -39,7 +39,7 @@ from kgen.data.mixtures import MIXTURES, Mixture, get_mixture, grid25, ring8
 from kgen.data import tfds_source as _tfds_source  # noqa: E402,F401
 from kgen.data.images import IMAGE_EXTENSIONS, decode_image_file, find_image_files
 from kgen.data.pipeline import DataArrays, load, load_arrays, to_dataset
-from kgen.data.sequences import SequenceArrays, load_sequences
+from kgen.data.sequences import SequenceArrays, load_sequences, sequence_dataset
 
 __all__ = [
     "DataArrays",
@@ -68,6 +68,7 @@ __all__ = [
     "resolve_source",
     "ring8",
     "scale_images",
+    "sequence_dataset",
     "to_dataset",
     "to_uint8",
     "value_range_for",

@@ -1,4 +1,4 @@
-"""Sequence sources: ``text:FILE`` (character ids) and sequence ``.npz`` files.
+"""Sequence sources: ``text:FILE`` (character ids), sequence ``.npz`` files, ``sines``.
 
 ``text:FILE`` reads a UTF-8 text, maps each character to an integer id (the
 vocabulary is the sorted set of characters, kept in ``info["vocabulary"]``),
@@ -13,6 +13,8 @@ A sequence ``.npz`` holds ``sequences`` (or ``x`` / ``x_train``): float
 features ``(N, T, F)`` (``(N, T)`` gets ``F = 1``) zero-padded at the end, or
 integer ids ``(N, T)`` with an optional ``vocabulary`` string array. The last
 ``validation_split`` of the examples is held out.
+
+``sines`` is the embedded default: noisy sine waves of varied length.
 
 Example:
     >>> from kgen import data
@@ -35,7 +37,8 @@ import numpy as np
 from kgen.data._validate import DataError, check_finite
 from kgen.data.registry import SourceData, SourceRequest, register_source, resolve_source
 
-__all__ = ["DEFAULT_LENGTH", "SequenceArrays", "load_sequence_npz", "load_sequences", "load_text"]
+__all__ = ["DEFAULT_LENGTH", "SequenceArrays", "load_sequence_npz", "load_sequences", "load_sines",
+           "load_text", "sequence_dataset"]
 
 #: Window length of ``text:FILE`` when none is given.
 DEFAULT_LENGTH = 100
@@ -90,6 +93,48 @@ class SequenceArrays:
         if x.ndim == 3:
             return x.astype(np.float32, copy=False)
         return np.eye(self.vocabulary_size, dtype=np.float32)[x]
+
+
+def sequence_dataset(x, vocabulary_size=None, *, batch_size=64, shuffle=True, seed=0, repeat=False,
+                     drop_remainder=True):
+    """Batch sequences into a ``tf.data.Dataset``; ids become one-hot features batch by batch.
+
+    One-hot vectors are made per batch, so a long text's windows stay int32
+    in memory (a 1 MB text is 4 MB of ids but 260 MB of float32 one-hot).
+
+    Args:
+        x: int32 ids ``(N, T)`` or float32 features ``(N, T, F)``.
+        vocabulary_size: one-hot width for ids; ``None`` keeps ``x`` as it is
+            (ids stay ids, e.g. for a character RNN's embedding).
+        batch_size: sequences per batch.
+        shuffle: reshuffle every epoch.
+        seed: shuffle seed.
+        repeat: repeat forever.
+        drop_remainder: drop the last partial batch.
+
+    Returns:
+        A dataset of ``(B, T)`` int32 or ``(B, T, F)`` float32 batches.
+
+    Example:
+        >>> seqs = load_sequences("sines")
+        >>> next(iter(sequence_dataset(seqs.x, batch_size=8))).shape
+        TensorShape([8, 32, 1])
+    """
+    import tensorflow as tf  # deferred: the loaders are numpy-only
+
+    x = np.asarray(x)
+    ds = tf.data.Dataset.from_tensor_slices(x)
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder)
+    if vocabulary_size is not None and x.ndim == 2:
+        ds = ds.map(lambda ids: tf.one_hot(ids, int(vocabulary_size), dtype=tf.float32),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+    elif x.ndim == 3:
+        ds = ds.map(lambda f: tf.cast(f, tf.float32))
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def _windows(ids: np.ndarray, length: int, stride: int) -> np.ndarray:
@@ -175,6 +220,52 @@ def load_text(request: SourceRequest) -> SourceData:
     )
 
 
+@register_source(
+    "sines",
+    options=("num_samples", "length", "validation_split"),
+    description="embedded synthetic sequences: noisy sine waves of varied length, zero-padded",
+    kind="sequences",
+)
+def load_sines(request: SourceRequest) -> SourceData:
+    """Noisy sine waves ``(N, T, 1)`` with random frequency, phase and amplitude, lengths T/2..T.
+
+    The embedded default of sequence models (like ``digits`` for images):
+    offline, seeded, and with end padding that the sequence autoencoder masks.
+    Values lie in [-1, 1] and real steps are never exactly 0 (so padding is
+    unambiguous).
+
+    Args:
+        request: options ``num_samples`` (default 2,000), ``length`` (default
+            32), ``validation_split`` (default 0.1, the last sequences).
+
+    Returns:
+        :class:`SourceData` of kind ``"sequences"``.
+
+    Example:
+        >>> from kgen import data
+        >>> data.load_sequences("sines", length=16).x.shape
+        (1800, 16, 1)
+    """
+    opts = request.options
+    n = _check_int("num_samples", opts.get("num_samples", 2000), 2)
+    length = _check_int("length", opts.get("length", 32), 4)
+    split = _check_split(opts.get("validation_split", 0.1))
+    rng = np.random.default_rng(request.seed)
+    t = np.arange(length)[None, :]
+    freq = rng.uniform(0.05, 0.25, (n, 1))
+    phase = rng.uniform(0.0, 2 * np.pi, (n, 1))
+    amplitude = rng.uniform(0.3, 0.9, (n, 1))
+    x = amplitude * np.sin(2 * np.pi * freq * t + phase) + rng.normal(0.0, 0.02, (n, length))
+    x = np.where(np.abs(x) < 1e-3, 1e-3, x)  # keep real steps distinguishable from padding
+    lengths = rng.integers(length // 2, length + 1, n)
+    x = np.where(t < lengths[:, None], x, 0.0).astype(np.float32)[..., None]
+    cut = n - int(round(split * n))
+    return SourceData(x=x[:cut], kind="sequences",
+                      info={"encoding": "features", "lengths": lengths[:cut].tolist(),
+                            "validation": x[cut:] if split else None, "length": length,
+                            "validation_split": split})
+
+
 def load_sequence_npz(request: SourceRequest) -> SourceData:
     """Load sequences from a ``.npz`` file (see the module docstring for the layout).
 
@@ -233,7 +324,8 @@ def load_sequence_npz(request: SourceRequest) -> SourceData:
                             "length": int(x.shape[1]), "validation_split": split})
 
 
-def load_sequences(source, *, length=None, stride=None, validation_split=0.1, **options) -> SequenceArrays:
+def load_sequences(source, *, length=None, stride=None, validation_split=0.1, seed=0,
+                   **options) -> SequenceArrays:
     """Load a sequence source: ``text:FILE`` or a sequence ``.npz``.
 
     Args:
@@ -242,6 +334,7 @@ def load_sequences(source, *, length=None, stride=None, validation_split=0.1, **
         length: window length of text sources (default 100); ignored by
             ``.npz`` files, whose sequences keep their length.
         stride: characters between window starts (default ``length``).
+        seed: seed of sampling sources (``sines``).
         validation_split: fraction held out at the end (text: of the
             characters; ``.npz``: of the sequences).
         **options: source options (``sequence_key`` for ``.npz``).
@@ -257,6 +350,9 @@ def load_sequences(source, *, length=None, stride=None, validation_split=0.1, **
     spec = str(source)
     path = Path(spec).expanduser()
     if path.suffix.lower() == ".npz" and path.is_file():
+        if length is not None or stride is not None:
+            raise DataError(f"length/stride do not apply to {path}: .npz sequences keep their stored "
+                            "length; drop length=.")
         request = SourceRequest(spec=spec, arg=str(path),
                                 options={"validation_split": validation_split, **options})
         data = load_sequence_npz(request)
@@ -267,7 +363,7 @@ def load_sequences(source, *, length=None, stride=None, validation_split=0.1, **
             opts["length"] = length
         if stride is not None:
             opts["stride"] = stride
-        request = SourceRequest(spec=spec, arg=arg, options=opts)
+        request = SourceRequest(spec=spec, arg=arg, options=opts, seed=seed)
         data = src.loader(request) if src.kind == "sequences" else None
         if data is None or data.kind != "sequences":
             raise DataError(f"source {spec!r} does not hold sequences; sequence models train on "
