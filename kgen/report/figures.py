@@ -38,7 +38,13 @@ def _fig_png(fig):
 
 
 def loss_curves_png(history):
-    """Per-epoch curves of every logged loss/metric (one panel per key), or None if empty."""
+    """Per-epoch curves of every logged loss/metric (one panel per key) as PNG bytes, or None if empty."""
+    fig = loss_curves_figure(history)
+    return None if fig is None else _fig_png(fig)
+
+
+def loss_curves_figure(history):
+    """The matplotlib figure of `loss_curves_png` (epochs on whole-number ticks), or None."""
     keys = [k for k, v in sorted(history.items())
             if k != "epoch" and isinstance(v, list) and len(v) > 0 and all(isinstance(x, (int, float)) for x in v)]
     if not keys:
@@ -61,7 +67,7 @@ def loss_curves_png(history):
     for ax in list(axes.flat)[len(keys):]:
         ax.axis("off")
     fig.tight_layout()
-    return _fig_png(fig)
+    return fig
 
 
 def projection_png(codes, labels=None, method="pca", seed=0, title=None):
