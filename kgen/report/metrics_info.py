@@ -9,7 +9,7 @@ METRICS = {
                      "(squared feature units)"),
     "kid": ("lower", "kernel distance: unbiased MMD^2, cubic polynomial kernel on {features}, mean "
                      "over subsets; its size follows the features' scale"),
-    "kid_std": ("lower", "std of the KID estimate over subsets"),
+    "kid_std": ("", "std of the KID estimate over subsets"),
     "precision": ("higher", "fraction of generated samples inside the real data's k-NN manifold "
                             "(fidelity), 0..1"),
     "recall": ("higher", "fraction of real samples inside the generated samples' k-NN manifold "
