@@ -78,27 +78,27 @@ def build_parser():
 
 
 # Python keyword arguments named in kgen's error messages, as the flags that set them.
-_FLAG_WORDING = [
-    (re.compile(r"\bon_error='?skip'?"), "--on-error skip"),
-    (re.compile(r"\bon_error='?raise'?"), "--on-error fail"),
-    (re.compile(r"\bchannels=(\d)"), r"--channels \1"),
-    (re.compile(r"\bvalue_range=\(low, high\)"), "--value-range LOW,HIGH"),
-    (re.compile(r"\bimage_key='<[a-z]+>'"), "--image-key KEY"),
-    (re.compile(r"\blabel_key='<[a-z]+>'"), "--label-key KEY"),
-    (re.compile(r"\blabels=False"), "--no-labels"),
-    (re.compile(r"\bimage_size=<power of two>"), "--image-size N"),
-    (re.compile(r"\bimage_size=None"), "no --image-size"),
-    (re.compile(r"\bdata_dir='<that directory>'"), "--data-dir DIR"),
-    (re.compile(r"\bdownload=False"), "--no-download"),
-    (re.compile(r"\blower batch_size\b"), "lower --batch-size"),
-    (re.compile(r"\blength=(\d+)"), r"--seq-length \1"),
-    (re.compile(r"\blower length\b"), "lower --seq-length"),
-    (re.compile(r"\bdrop length="), "drop --seq-length"),
-    (re.compile(r"\bvalidation_split=([\d.]+)"), r"--validation-split \1"),
-    (re.compile(r"\bweights='/path/to/weights.h5'"), "--inception-weights FILE"),
-    (re.compile(r"\bextractor='digits'"), "--extractor digits"),
-    (re.compile(r"\bfloors=\{'int8': dB\}"), "--floor int8=DB"),
-]
+_FLAG_WORDING = [(re.compile(pattern), flag) for pattern, flag in (
+    (r"\bon_error='?skip'?", "--on-error skip"),
+    (r"\bon_error='?raise'?", "--on-error fail"),
+    (r"\bchannels=(\d)", r"--channels \1"),
+    (r"\bvalue_range=\(low, high\)", "--value-range LOW,HIGH"),
+    (r"\bimage_key='<[a-z]+>'", "--image-key KEY"),
+    (r"\blabel_key='<[a-z]+>'", "--label-key KEY"),
+    (r"\blabels=False", "--no-labels"),
+    (r"\bimage_size=<power of two>", "--image-size N"),
+    (r"\bimage_size=None", "no --image-size"),
+    (r"\bdata_dir='<that directory>'", "--data-dir DIR"),
+    (r"\bdownload=False", "--no-download"),
+    (r"\blower batch_size\b", "lower --batch-size"),
+    (r"\blength=(\d+)", r"--seq-length \1"),
+    (r"\blower length\b", "lower --seq-length"),
+    (r"\bdrop length=", "drop --seq-length"),
+    (r"\bvalidation_split=([\d.]+)", r"--validation-split \1"),
+    (r"\bweights='/path/to/weights.h5'", "--inception-weights FILE"),
+    (r"\bextractor='digits'", "--extractor digits"),
+    (r"\bfloors=\{'int8': dB\}", "--floor int8=DB"),
+)]
 
 
 def cli_wording(message):

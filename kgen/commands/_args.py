@@ -51,28 +51,25 @@ def positive_float(text):
     return value
 
 
-def beta(text):
-    """An argparse type: an Adam beta in [0, 1)."""
-    value = _number(text, float)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1). Received: {value:g}")
-    return value
+def float_in(low, high, closed_low=True, example=None):
+    """An argparse type: a number in [low, high) (or (low, high) with `closed_low=False`)."""
+    interval = f"{'[' if closed_low else '('}{low:g}, {high:g})"
+    hint = f", e.g. {example}" if example else ""
+
+    def parse(text):
+        value = _number(text, float)
+        if not (low <= value if closed_low else low < value) or not value < high:
+            raise argparse.ArgumentTypeError(f"must lie in {interval}{hint}. Received: {value:g}")
+        return value
+
+    parse.__name__ = f"number in {interval}"
+    return parse
 
 
-def decay(text):
-    """An argparse type: an EMA decay in (0, 1)."""
-    value = _number(text, float)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must lie in (0, 1), e.g. 0.999. Received: {value:g}")
-    return value
-
-
-def fraction(text):
-    """An argparse type: a fraction in [0, 1)."""
-    value = _number(text, float)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1), e.g. 0.1. Received: {value:g}")
-    return value
+#: Adam's betas, an EMA decay, a held-out fraction.
+beta = float_in(0.0, 1.0)
+decay = float_in(0.0, 1.0, closed_low=False, example="0.999")
+fraction = float_in(0.0, 1.0, example="0.1")
 
 
 def power_of_two(text):

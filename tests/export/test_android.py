@@ -68,18 +68,13 @@ STUBS = Path(__file__).resolve().parent / "android"
 LOCAL_KOTLINC = ROOT / ".tools" / "kotlin" / "node_modules" / "kotlin-compiler" / "bin" / "kotlinc"
 
 
-def _kotlinc():
-    import os
-    import shutil
-
-    found = shutil.which("kotlinc") or (str(LOCAL_KOTLINC) if LOCAL_KOTLINC.is_file() else None)
-    if found and shutil.which("javac") and shutil.which("java"):
-        return found
-    if os.environ.get("KGEN_SKIP_KOTLIN_TESTS") == "1":
-        pytest.skip("KGEN_SKIP_KOTLIN_TESTS=1 and no kotlinc/javac")
-    pytest.fail("compiling the Android class needs the Kotlin compiler and a JDK: run `bash tools/test.sh` "
-                "(it installs both), or `npm install --prefix .tools/kotlin kotlin-compiler@2` and "
-                "`apt-get install -y default-jdk-headless`, or set KGEN_SKIP_KOTLIN_TESTS=1 to skip.")
+def _kotlinc(external_tool):
+    how = ("compiling the Android class needs the Kotlin compiler and a JDK: run `bash tools/test.sh` "
+           "(it installs both), or `npm install --prefix .tools/kotlin kotlin-compiler@2` and "
+           "`apt-get install -y default-jdk-headless`")
+    for tool in ("javac", "java"):
+        external_tool([tool], "KGEN_SKIP_KOTLIN_TESTS", how)
+    return external_tool(["kotlinc", LOCAL_KOTLINC], "KGEN_SKIP_KOTLIN_TESTS", how)
 
 
 def _expected_pixel(meta, variant):
@@ -99,14 +94,14 @@ def _expected_pixel(meta, variant):
 
 
 @pytest.mark.slow
-def test_kotlin_class_compiles_and_runs_on_a_real_bundle(cgan_bundle, tmp_path):
+def test_kotlin_class_compiles_and_runs_on_a_real_bundle(cgan_bundle, tmp_path, external_tool):
     """KgenGenerator.kt compiled with the Kotlin compiler against stubs of the Android/LiteRT
     classes it calls (their real signatures), then run on a real bundle: a renamed metadata
     field, a wrong API call or a wrong tensor layout fails here."""
     import json
     import subprocess
 
-    kotlinc = _kotlinc()
+    kotlinc = _kotlinc(external_tool)
     classes = tmp_path / "stubs"
     javac = subprocess.run(["javac", "-d", str(classes), *map(str, sorted(STUBS.rglob("*.java")))],
                            capture_output=True, text=True, timeout=300)

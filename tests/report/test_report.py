@@ -3,9 +3,7 @@
 import base64
 import io
 import json
-import os
 import re
-import shutil
 import subprocess
 
 import numpy as np
@@ -113,21 +111,16 @@ def test_loss_curves_have_whole_epoch_ticks():
         assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 
-def _chromium():
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    if os.environ.get("KGEN_SKIP_BROWSER_TESTS") == "1":
-        pytest.skip("KGEN_SKIP_BROWSER_TESTS=1 and no chromium on PATH")
-    pytest.fail("headless rendering test needs `chromium` (or `chromium-browser`) on PATH: install "
-                "Debian's package with `apt-get install -y chromium`, or set "
-                "KGEN_SKIP_BROWSER_TESTS=1 to skip it.")
+def _chromium(external_tool):
+    return external_tool(["chromium", "chromium-browser"], "KGEN_SKIP_BROWSER_TESTS",
+                         "the headless rendering test needs `chromium` (or `chromium-browser`) on PATH: "
+                         "run `bash tools/test.sh` (it installs Debian's package), or "
+                         "`apt-get install -y chromium`")
 
 
 @pytest.mark.slow
-def test_report_renders_in_headless_chromium_with_its_images(vae_run, tmp_path):
-    browser = _chromium()
+def test_report_renders_in_headless_chromium_with_its_images(vae_run, tmp_path, external_tool):
+    browser = _chromium(external_tool)
     url = (vae_run / "report.html").resolve().as_uri()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
              f"--user-data-dir={tmp_path / 'profile'}"]

@@ -19,15 +19,6 @@ public class JSONArray {
     public double getDouble(int index) throws JSONException { return JSONObject.toNumber(get(index), "" + index).doubleValue(); }
     public String getString(int index) throws JSONException { return String.valueOf(get(index)); }
 
-    public JSONObject getJSONObject(int index) throws JSONException {
-        Object value = get(index);
-        if (!(value instanceof JSONObject)) throw new JSONException("Value at " + index + " is not a JSONObject");
-        return (JSONObject) value;
-    }
-
-    public JSONArray getJSONArray(int index) throws JSONException {
-        Object value = get(index);
-        if (!(value instanceof JSONArray)) throw new JSONException("Value at " + index + " is not a JSONArray");
-        return (JSONArray) value;
-    }
+    public JSONObject getJSONObject(int index) throws JSONException { return JSONObject.cast(get(index), JSONObject.class, "" + index); }
+    public JSONArray getJSONArray(int index) throws JSONException { return JSONObject.cast(get(index), JSONArray.class, "" + index); }
 }

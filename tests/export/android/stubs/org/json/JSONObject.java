@@ -37,17 +37,13 @@ public class JSONObject {
         throw new JSONException("Value " + value + " at " + name + " is not a number");
     }
 
-    public JSONObject getJSONObject(String name) throws JSONException {
-        Object value = get(name);
-        if (!(value instanceof JSONObject)) throw new JSONException("Value at " + name + " is not a JSONObject");
-        return (JSONObject) value;
+    static <T> T cast(Object value, Class<T> type, String name) throws JSONException {
+        if (!type.isInstance(value)) throw new JSONException("Value at " + name + " is not a " + type.getSimpleName());
+        return type.cast(value);
     }
 
-    public JSONArray getJSONArray(String name) throws JSONException {
-        Object value = get(name);
-        if (!(value instanceof JSONArray)) throw new JSONException("Value at " + name + " is not a JSONArray");
-        return (JSONArray) value;
-    }
+    public JSONObject getJSONObject(String name) throws JSONException { return cast(get(name), JSONObject.class, name); }
+    public JSONArray getJSONArray(String name) throws JSONException { return cast(get(name), JSONArray.class, name); }
 
     public String getString(String name) throws JSONException {
         Object value = get(name);
