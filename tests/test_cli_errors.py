@@ -49,6 +49,7 @@ CASES = [
     ("unknown-flag", "train --epoch 3", r"unrecognized arguments: --epoch 3"),
     ("unknown-command", "trian", r"invalid choice: 'trian'"),
     ("quantize-int4", "train --export --quantize int4", r"--quantize: unknown TFLite variant\(s\) \['int4'\]"),
+    ("quantize-without-export", "train --quantize int8", r"--quantize chooses the variants of --export; add --export"),
     # names and combinations
     ("unknown-model", "train --model dcgann", r"unknown model 'dcgann' \(--model\); known models: .*dcgan"),
     ("labels-unconditional", "train --labels", r"--labels: model dcgan is unconditional"),

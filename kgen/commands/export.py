@@ -54,15 +54,23 @@ def add_arguments(p):
                    help="0 quiet, 1 progress bar, 2 also the TFLite converter's log")
 
 
+def check_variants(quantize):
+    """The variant names of a --quantize value; unknown ones are a `UserError`."""
+    from kgen import export
+
+    names = [q.strip() for q in str(quantize).split(",") if q.strip()]
+    unknown = [q for q in names if q not in export.VARIANTS]
+    if unknown or not names:
+        raise UserError(f"--quantize: unknown TFLite variant(s) {unknown or [quantize]}; choose "
+                        f"from {', '.join(export.VARIANTS)} (comma-separated).")
+    return names
+
+
 def _check(args):
     """Every flag against the registries, before anything is loaded or written."""
     from kgen import export, features
 
-    names = [q.strip() for q in args.quantize.split(",") if q.strip()]
-    unknown = [q for q in names if q not in export.VARIANTS]
-    if unknown or not names:
-        raise UserError(f"--quantize: unknown TFLite variant(s) {unknown or [args.quantize]}; choose "
-                        f"from {', '.join(export.VARIANTS)} (comma-separated).")
+    names = check_variants(args.quantize)
     bad = sorted(set(args.floor or {}) - set(export.VARIANTS))
     if bad:
         raise UserError(f"--floor: unknown variant(s) {bad}; choose from {', '.join(export.VARIANTS)}.")

@@ -98,8 +98,9 @@ def add_arguments(p):
                    help="output directory (default: runs/MODEL-DATA)")
     o.add_argument("--export", action="store_true",
                    help="after training, export SavedModel + TFLite variants into RUN_DIR/export")
-    o.add_argument("--quantize", default="float32,dynamic,float16,int8",
-                   help="TFLite variants for --export (float32, dynamic, float16, int8, int8_io)")
+    o.add_argument("--quantize", default=None,
+                   help="TFLite variants for --export: float32, dynamic, float16, int8, int8_io "
+                        "(default: float32,dynamic,float16,int8)")
     o.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                    help="0 quiet, 1 progress bar, 2 one line per epoch and the converter's log")
 
@@ -179,8 +180,12 @@ def validate(args):
         reject_flags(args, IMAGE_FLAGS, f"model {args.model} trains on sequences")
     else:
         reject_flags(args, SEQUENCE_FLAGS, f"model {args.model} trains on {builder.data}, not sequences")
-    if args.export:
-        _check_variants(args.quantize)
+    if args.quantize is not None:
+        if not args.export:
+            raise UserError("--quantize chooses the variants of --export; add --export.")
+        from kgen.commands.export import check_variants
+
+        check_variants(args.quantize)
     if args.device and args.strategy in ("cpu", "gpu") and args.strategy != args.device:
         raise UserError(f"--device {args.device} contradicts --strategy {args.strategy}; pass one of them.")
     if args.device and args.strategy in ("multiworker", "tpu"):
@@ -206,17 +211,6 @@ def _kind_mismatch(args, builder, kind):
                     f"{kind}; use --data {_KIND_SOURCES.get(builder.data, 'a source of that kind')}, or a "
                     f"model for {kind} "
                     "(see --list-models).")
-
-
-def _check_variants(quantize):
-    from kgen.export import VARIANTS
-
-    names = [q.strip() for q in str(quantize).split(",") if q.strip()]
-    unknown = [q for q in names if q not in VARIANTS]
-    if unknown or not names:
-        raise UserError(f"--quantize: unknown TFLite variant(s) {unknown or [quantize]}; choose from "
-                        f"{', '.join(VARIANTS)} (comma-separated).")
-    return names
 
 
 def load_data(args, builder):
@@ -443,7 +437,13 @@ def _data_label(spec):
 
 
 def prepare_run(args, config):
-    """Create the run directory and write config.json; returns the directory."""
+    """Create the run directory and write config.json; returns the directory.
+
+    The first write of the whole command: every check that can fail on the
+    user's input has run by now. (Run-directory locking and the comparison
+    with an existing run's config for --resume / --overwrite belong here,
+    before `write_config`.)
+    """
     from kgen import runs
 
     run_dir = runs.default_run_dir(args.model, _data_label(args.data)) if args.run_dir is None \
@@ -504,7 +504,7 @@ def finish(args, model, run_dir, history, ema, seconds):
     if args.export:
         from kgen import cli
 
-        return cli.main(["export", str(run_dir), "--quantize", args.quantize,
-                         "--verbose", str(args.verbose)])
+        quantize = ["--quantize", args.quantize] if args.quantize else []
+        return cli.main(["export", str(run_dir), *quantize, "--verbose", str(args.verbose)])
     return 0
 
