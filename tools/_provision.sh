@@ -8,11 +8,21 @@ as_root() {
   fi
 }
 
+# Runs a command quietly; on failure shows the end of its output.
+quietly() {
+  local log status=0
+  log=$(mktemp)
+  "$@" >"$log" 2>&1 || status=$?
+  [ "$status" = 0 ] || tail -n 20 "$log" >&2
+  rm -f "$log"
+  return "$status"
+}
+
 apt_install() {
   command -v apt-get >/dev/null 2>&1 || return 1
   if [ -z "${KGEN_APT_UPDATED:-}" ]; then
-    as_root apt-get update -qq || return 1
+    quietly as_root apt-get update || return 1
     export KGEN_APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
 }
