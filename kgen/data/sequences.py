@@ -56,8 +56,9 @@ class SequenceArrays:
         vocabulary: for ids, ``vocabulary[i]`` is the token of id ``i``
             (characters for ``text:FILE``); ``None`` for features.
         info: ``source``, ``kind`` (``"sequences"``), ``encoding`` (``"ids"`` or
-            ``"features"``), ``length``, ``stride``, ``validation_split``,
-            ``num_examples``, ``num_validation`` and source-specific keys.
+            ``"features"``), ``vocabulary`` (as the attribute), ``length``,
+            ``stride``, ``validation_split``, ``num_examples``,
+            ``num_validation`` and source-specific keys.
 
     Example:
         >>> seqs = SequenceArrays(np.zeros((2, 5), np.int32), None, ["a"], {})
@@ -370,7 +371,7 @@ def load_sequences(source, *, length=None, stride=None, validation_split=0.1, se
                             "text:<file> or a .npz with a 'sequences' array (N, T, F).")
     info = dict(data.info)
     x_val = info.pop("validation", None)
-    vocabulary = info.pop("vocabulary", None)
+    vocabulary = info.get("vocabulary")
     info.update(source=spec, kind="sequences", num_examples=int(len(data.x)),
                 num_validation=0 if x_val is None else int(len(x_val)))
     return SequenceArrays(x=data.x, x_val=x_val, vocabulary=vocabulary, info=info)
