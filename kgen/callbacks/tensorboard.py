@@ -25,7 +25,8 @@ def optimizers_of(model):
     """
     found = {}
     for name, value in vars(model).items():
-        if (name == "optimizer" or name.endswith("_optimizer")) and isinstance(value, keras.optimizers.Optimizer):
+        named = name == "optimizer" or name.endswith("_optimizer")
+        if named and isinstance(value, keras.optimizers.Optimizer):
             found[name] = value
     return found
 

@@ -1,8 +1,11 @@
 """`kgen eval RUN_DIR`: score a trained run and write report.json + a self-contained report.html."""
 
 import argparse
+import json
+from pathlib import Path
 
-from kgen.commands._args import int_at_least, non_negative_int, run_dir_of
+from kgen.commands._args import data_options_from, int_at_least, non_negative_int, run_dir_of
+from kgen.commands._progress import Progress
 from kgen.errors import UserError
 
 HELP = "evaluate a run (FID/KID/precision-recall/IS/...) and write report.json and report.html"
@@ -30,8 +33,6 @@ def add_arguments(p):
 
 
 def _check_extractor(args):
-    from pathlib import Path
-
     from kgen import features
 
     name = None if args.extractor in ("none", "") else args.extractor
@@ -60,11 +61,7 @@ def _resolve_extractor(name, options):
 
 
 def run(args):
-    import json
-
     from kgen import runs
-    from kgen.commands._args import data_options_from
-    from kgen.commands._progress import Progress
     from kgen.report import build_report
 
     run_dir = run_dir_of(args.run_dir)

@@ -1,8 +1,12 @@
 """`kgen export`: a trained run -> SavedModel + LiteRT variants + metadata/report, with a fidelity gate."""
 
 import argparse
+import sys
+from pathlib import Path
 
-from kgen.commands._args import non_negative_int, positive_float, positive_int, run_dir_of
+from kgen.commands._args import (data_options_from, non_negative_int, positive_float, positive_int,
+                                 run_dir_of)
+from kgen.commands._progress import Progress
 from kgen.errors import UserError
 
 HELP = "export a trained run as SavedModel + quantized LiteRT files, checked against a fidelity gate"
@@ -88,7 +92,6 @@ def _check(args):
 
 def _real_images(model, config, n):
     """The run's own data, for models with image inputs (encoders); None if unavailable."""
-    from kgen.commands._args import data_options_from
 
     if not any(s.role == "image" for ep in model.export_endpoints() for s in ep.inputs):
         return None
@@ -103,11 +106,7 @@ def _real_images(model, config, n):
 
 
 def run(args):
-    import sys
-    from pathlib import Path
-
     from kgen import export, runs
-    from kgen.commands._progress import Progress
 
     run_dir = run_dir_of(args.run_dir)
     variants = _check(args)

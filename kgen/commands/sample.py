@@ -1,6 +1,10 @@
 """`kgen sample`: write a PNG grid of samples from a trained run."""
 
+import json
+from pathlib import Path
+
 from kgen.commands._args import non_negative_int, positive_int, run_dir_of
+from kgen.commands._progress import Progress
 from kgen.errors import UserError
 
 HELP = "write a PNG grid of samples from a trained run"
@@ -38,13 +42,9 @@ def _label_ids(text, num_classes, run_dir):
 
 
 def run(args):
-    import json
-    from pathlib import Path
-
     import numpy as np
 
     from kgen import runs
-    from kgen.commands._progress import Progress
     from kgen.images import save_grid
 
     run_dir = run_dir_of(args.run_dir)

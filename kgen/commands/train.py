@@ -10,10 +10,15 @@
 5. `make_datasets`: the pipeline batch (`d_steps` x `--batch-size`).
 6. `prepare_run`: the run directory and its `config.json`.
 7. `fit` and `finish`: train, save, print where everything is, `--export`.
+
+TensorFlow-heavy modules are imported inside the steps, so that `--help` and
+flag errors answer at once.
 """
 
 import dataclasses
+import inspect
 import time
+from pathlib import Path
 
 from kgen.commands._args import (
     IMAGE_FLAGS,
@@ -195,8 +200,6 @@ def validate(args):
 
 
 def _check_source_kind(args, builder):
-    from pathlib import Path
-
     from kgen import data as kdata
 
     if builder.data == "sequences" and Path(args.data).suffix.lower() == ".npz":
@@ -207,10 +210,9 @@ def _check_source_kind(args, builder):
 
 
 def _kind_mismatch(args, builder, kind):
+    sources = _KIND_SOURCES.get(builder.data, "a source of that kind")
     raise UserError(f"model {args.model} trains on {builder.data}, but --data {args.data} holds "
-                    f"{kind}; use --data {_KIND_SOURCES.get(builder.data, 'a source of that kind')}, or a "
-                    f"model for {kind} "
-                    "(see --list-models).")
+                    f"{kind}; use --data {sources}, or a model for {kind} (see --list-models).")
 
 
 def load_data(args, builder):
@@ -312,8 +314,6 @@ def strategy_name(strategy):
 
 def build_model(args, builder, data):
     """Build the model under its strategy and apply the optimizer flags."""
-    import inspect
-
     import keras
 
     from kgen import zoo
@@ -426,8 +426,6 @@ def run_config(args, builder, data, model, strategy, steps):
 
 
 def _data_label(spec):
-    from pathlib import Path
-
     head, sep, rest = str(spec).partition(":")
     path = Path(rest if sep and head in ("text", "tfds") else spec)
     if sep and head == "tfds":
@@ -462,7 +460,7 @@ def fit(args, builder, model, run_dir, dataset, validation, steps, data):
 
     value_range = tuple(data.info.get("value_range") or (-1.0, 1.0))
     samples = 64 if builder.data == "images" and args.sample_every else 0
-    logs = runs.Path(run_dir) / "logs"
+    logs = Path(run_dir) / "logs"
     # kgen's TensorBoard writer logs at the sample images' step and every optimizer's rate.
     callbacks = [TrainingSummaries(logs) if isinstance(cb, keras.callbacks.TensorBoard) else cb
                  for cb in runs.callbacks_for(run_dir, samples=samples, value_range=value_range,
@@ -485,7 +483,7 @@ def finish(args, model, run_dir, history, ema, seconds):
     """Save the model (with the EMA generator under --ema), record the outcome, --export."""
     from kgen import runs
 
-    run = runs.Path(run_dir)
+    run = Path(run_dir)
     if ema is not None:
         model.generator.save_weights(str(run / "generator_raw.weights.h5"))
         model.generator.set_weights(ema.ema_generator.get_weights())
