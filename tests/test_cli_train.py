@@ -93,6 +93,7 @@ def test_sample_every_mixed_precision_ema_device(tmp_path):
     assert "strategy" in config and json.loads((tmp_path / "b" / "config.json").read_text())["strategy"] == "default"
 
 
+@pytest.mark.slow  # ~20 s: two LSTM models traced for training and validation
 def test_sequence_autoencoder_on_text_and_on_npz(tmp_path):
     config = _train(tmp_path / "text", "--model", "sequence_autoencoder", "--data", f"text:{SHAKESPEARE}",
                     "--seq-length", "64", "--batch-size", "64", *QUICK)
