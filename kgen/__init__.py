@@ -6,10 +6,19 @@ model builder with `kgen.zoo`.
 """
 
 import os
+import sys
 
-# TensorFlow prints its absl/oneDNN banner at import unless told otherwise;
-# users who want it set TF_CPP_MIN_LOG_LEVEL themselves.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow reads its log level once, at import: set it first. The `kgen`
+# command also hides grappler's harmless "remapper failed" ERROR lines
+# (level 3; Python exceptions still carry every real failure).
+_CLI = os.path.basename(sys.argv[0]) == "kgen" or "kgen.cli" in getattr(sys, "orig_argv", ())
+_DEBUG = os.environ.get("KGEN_DEBUG", "") not in ("", "0") or (_CLI and "--debug" in sys.argv)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if _CLI and not _DEBUG else "2")
+
+from kgen import _quiet  # noqa: E402
+
+if not _DEBUG:
+    _quiet.import_tensorflow_quietly()
 
 __version__ = "0.1.0"
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kgen import files
+from kgen.callbacks import JsonHistory, SampleGrid, TrainingSummaries
+from kgen.checkpoints import TrainingCheckpoint
 from kgen.errors import CorruptFileError, RunDirError
 
 CONFIG = "config.json"
@@ -37,6 +39,9 @@ LOCK = ".lock"
 #: Config entries that describe how a run ran or what it produced, not what it is.
 NOT_COMPARED = frozenset({"train_seconds", "final_logs", "strategy", "replicas", "jit_compile",
                           "class_names", "value_range", "epochs"})
+#: Flags of `kgen train` that change how an invocation runs, not which run it is.
+PER_INVOCATION_FLAGS = frozenset({"verbose", "export", "quantize", "checkpoint_every", "no_nan_guard", "strategy",
+                                  "device", "jit", "sample_every", "resume", "overwrite"})
 #: What `--overwrite` deletes (only what kgen writes; other files stay).
 PRODUCTS = (CONFIG, MODEL, HISTORY, CHECKPOINTS, "samples", "logs", "export", "report.json",
             "report.html")
@@ -64,15 +69,11 @@ def callbacks_for(run_dir, samples=64, sample_every=1, value_range=(-1.0, 1.0), 
     Example:
         >>> kgen.train(gan, data, epochs=10, callbacks=callbacks_for("runs/dcgan"))
     """
-    import keras
-
-    from kgen.callbacks import JsonHistory, SampleGrid
-    from kgen.checkpoints import TrainingCheckpoint
-
     run_dir = Path(run_dir)
     cbs = []
     if tensorboard:
-        cbs.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False))
+        # kgen's writer: scalars and sample images on one step axis, every optimizer's rate.
+        cbs.append(TrainingSummaries(str(run_dir / "logs")))
     if samples:
         cbs.append(SampleGrid(run_dir / "samples", n=samples, every=sample_every,
                               value_range=value_range,
@@ -199,6 +200,25 @@ class RunLock:
             return {}
         return info if isinstance(info, dict) else {}
 
+    def check_free(self):
+        """Raise `RunDirError` naming the holder if a live process holds the lock; creates nothing."""
+        try:
+            import fcntl
+        except ImportError:
+            return
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except OSError:
+            return  # no lock file (or an unreadable one: acquire() will say)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunDirError(self._busy_message(self.owner())) from None
+        except OSError:
+            return
+        finally:
+            os.close(fd)
+
     def acquire(self):
         """Take the lock or raise `RunDirError` naming the process that holds it. Returns self."""
         try:
@@ -313,6 +333,11 @@ def config_differences(stored, config):
         if key in NOT_COMPARED or key not in config:
             continue
         old, new = stored.get(key), config.get(key)
+        if key == "flags" and isinstance(old, dict) and isinstance(new, dict):
+            # The command's flags, but those that only say how this invocation runs.
+            diffs += [(f"--{k.replace('_', '-')}", old.get(k), new.get(k)) for k in sorted(set(old) | set(new))
+                      if k not in NOT_COMPARED and k not in PER_INVOCATION_FLAGS and old.get(k) != new.get(k)]
+            continue
         if json.loads(json.dumps(old, default=str)) != json.loads(json.dumps(new, default=str)):
             diffs.append((key, old, new))
     return diffs

@@ -1,34 +1,79 @@
 """`kgen sample`: write a PNG grid of samples from a trained run."""
 
+import json
+from pathlib import Path
+
+from kgen.commands._args import non_negative_int, positive_int, run_dir_of
+from kgen.commands._progress import Progress
+from kgen.errors import UserError
+
 HELP = "write a PNG grid of samples from a trained run"
+
+_BATCH = 256
 
 
 def add_arguments(p):
     p.add_argument("run_dir", help="run directory written by `kgen train`")
-    p.add_argument("--n", type=int, default=64, help="number of samples")
-    p.add_argument("--seed", type=int, default=0, help="seed of the latents")
-    p.add_argument("--labels", default=None,
-                   help="comma-separated class ids for a conditional model (cycled over the grid)")
-    p.add_argument("--out", default=None, help="PNG path (default RUN_DIR/samples/sample.png)")
+    p.add_argument("--n", type=positive_int, default=64, help="number of samples")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the latents")
+    p.add_argument("--labels", default=None, metavar="IDS",
+                   help="conditional models: comma-separated class ids, cycled over the grid "
+                        "(default: 0, 1, ..., K-1)")
+    p.add_argument("--out", default=None, metavar="FILE.png",
+                   help="PNG path (default: RUN_DIR/samples/sample.png)")
+    p.add_argument("--verbose", type=int, choices=(0, 1), default=1, help="0: no progress bar")
+
+
+def _label_ids(text, num_classes, run_dir):
+    if text is None:
+        return None
+    if not num_classes:
+        raise UserError(f"--labels: the model in '{run_dir}' is unconditional and takes no labels; "
+                        "drop --labels.")
+    try:
+        ids = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UserError(f"--labels expects comma-separated class ids such as 0,3,7. Received: "
+                        f"{text!r}") from None
+    bad = [i for i in ids if not 0 <= i < num_classes]
+    if bad or not ids:
+        raise UserError(f"--labels: class ids must lie in 0..{num_classes - 1}. Received: {text!r}")
+    return ids
 
 
 def run(args):
-    from pathlib import Path
-
     import numpy as np
 
     from kgen import runs
     from kgen.images import save_grid
 
-    model, config = runs.load_run(args.run_dir, compile=False)
+    run_dir = run_dir_of(args.run_dir)
+    config_path = run_dir / runs.CONFIG
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    if config.get("data_kind", "images") != "images":
+        raise UserError(f"kgen sample writes image grids; '{run_dir}' holds a model of "
+                        f"{config['data_kind']} ({config.get('model')}).")
+    out = Path(args.out) if args.out else run_dir / "samples" / "sample.png"
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out must name a .png file. Received: '{out}'")
+    ids = _label_ids(args.labels, config.get("num_classes"), run_dir)
+    model, config = runs.load_run(run_dir, compile=False)
+    num_classes = getattr(model, "num_classes", None)
+    if ids is None and num_classes:
+        ids = list(range(num_classes))
     # The model's own prior (InfoGAN codes, Gumbel one-hots, VQ indices, ...).
     inputs = model.prior.numpy_sample(args.n, np.random.default_rng(args.seed))
-    if "labels" in inputs:
-        ids = [int(v) for v in args.labels.split(",")] if args.labels else list(range(model.num_classes))
+    if num_classes:
         inputs["labels"] = np.resize(np.asarray(ids, "int32"), args.n)
-    images = np.asarray(model.generate(inputs))
-    out = Path(args.out) if args.out else Path(args.run_dir) / "samples" / "sample.png"
+    bar = Progress("kgen sample", args.verbose)
+    parts = []
+    for start in range(0, args.n, _BATCH):
+        bar(start, args.n, "generating")
+        stop = min(start + _BATCH, args.n)
+        parts.append(np.asarray(model.generate({k: v[start:stop] for k, v in inputs.items()})))
+    bar(args.n, args.n, "generating")
+    bar.close()
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_grid(images, out, tuple(config.get("value_range") or (-1.0, 1.0)), scale=2)
+    save_grid(np.concatenate(parts), out, tuple(config.get("value_range") or (-1.0, 1.0)), scale=2)
     print(f"kgen: wrote {args.n} samples to {out}")
     return 0

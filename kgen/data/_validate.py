@@ -37,7 +37,9 @@ _MAX_IMAGE_SIZE = 4096
 class DataError(UserError, ValueError):
     """Bad data or a bad data argument, raised before training starts.
 
-    The message names the offending value and how to fix it.
+    The message names the offending value and how to fix it. A `UserError`
+    (the CLI prints it as one line), and a `ValueError` for callers that
+    catch that.
 
     Example:
         >>> from kgen import data
@@ -296,7 +298,7 @@ def check_labels(y, num_examples: int, num_classes=None):
         raise DataError(
             f"label count must equal image count. Received: {len(y)} labels for "
             f"{num_examples} images; pass one label per image (or labels=False to "
-            "ignore them)."
+            "train without labels)."
         )
     if y.dtype == bool or not (
         np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
@@ -309,7 +311,8 @@ def check_labels(y, num_examples: int, num_classes=None):
         if not np.all(y == np.round(y)):
             raise DataError(
                 "labels must be integer class ids; got non-integer float labels "
-                f"(e.g. {y[y != np.round(y)][0].item()!r}); pass labels=False to ignore them."
+                f"(e.g. {y[y != np.round(y)][0].item()!r}); store class ids 0..K-1, or pass "
+                "labels=False to train without labels."
             )
     if len(y) and y.min() < 0:
         raise DataError(

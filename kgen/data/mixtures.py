@@ -174,5 +174,6 @@ for _name, _factory in MIXTURES.items():
     register_source(
         _name,
         options=("num_samples",),
+        kind="points",
         description="2-D Gaussian mixture: " + _factory.__doc__.splitlines()[0],
     )(_mixture_loader(_name))

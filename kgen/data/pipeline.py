@@ -173,9 +173,10 @@ def load_arrays(
             value_range = (lo, hi)
         x = x.astype(np.float32, copy=False)
     else:
+        hint = (" Sequence sources (text:FILE, sines, a sequence .npz) load with "
+                "kgen.data.load_sequences." if data.kind == "sequences" else "")
         raise DataError(
-            f"source '{src.name}' returned kind={data.kind!r}; loaders must return "
-            "'images' or 'points'."
+            f"source '{src.name}' holds {data.kind!r}; load_arrays reads 'images' or 'points'.{hint}"
         )
 
     y, num_classes, class_names = None, None, None

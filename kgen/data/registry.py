@@ -66,12 +66,14 @@ class SourceData:
 
     Attributes:
         x: images as (N, H, W[, C]) in their native values (any numeric dtype),
-            or points as (N, D) when ``kind == "points"``.
+            or points as (N, D) when ``kind == "points"``, or sequences
+            (ids (N, T) / features (N, T, F)) when ``kind == "sequences"``.
         y: integer labels (N,) or ``None``.
         raw_range: the ``(low, high)`` range that ``x``'s native values span
             (e.g. ``(0, 255)`` for uint8, ``(0, 16)`` for sklearn digits);
             ``None`` for points.
-        kind: ``"images"`` or ``"points"``.
+        kind: ``"images"``, ``"points"`` or ``"sequences"`` (read with
+            :func:`kgen.data.load_sequences`).
         x_is_unit: ``x`` is already float in [0, 1] (decoded files); ``raw_range``
             then only says what ``scale=None`` should map it back to.
         num_classes: known class count, or ``None`` to infer from ``y``.
@@ -107,6 +109,8 @@ class Source:
         default_image_size: ``(h, w)`` used when the caller passes
             ``image_size=None``; ``None`` keeps the native size.
         description: one line shown in "unknown source" errors.
+        kind: what the loader returns: ``"images"``, ``"points"`` or
+            ``"sequences"`` (so callers can reject a source before loading it).
 
     Example:
         >>> get_source("digits").default_image_size
@@ -120,6 +124,7 @@ class Source:
     options: tuple = ()
     default_image_size: Optional[tuple] = None
     description: str = ""
+    kind: str = "images"
 
 
 _REGISTRY: dict[str, Source] = {}
@@ -134,6 +139,7 @@ def register_source(
     default_image_size: Optional[int] = None,
     description: str = "",
     replace: bool = False,
+    kind: str = "images",
 ):
     """Decorator that registers a loader as a named data source.
 
@@ -149,6 +155,7 @@ def register_source(
         default_image_size: size used when ``image_size=None`` (int or pair).
         description: one line for error messages and :func:`available_sources`.
         replace: allow overwriting an existing registration.
+        kind: ``"images"`` (default), ``"points"`` or ``"sequences"``.
 
     Returns:
         A decorator that registers the function and returns it unchanged.
@@ -185,6 +192,7 @@ def register_source(
             options=tuple(options),
             default_image_size=size,
             description=description,
+            kind=kind,
         )
         return loader
 
@@ -283,7 +291,8 @@ def resolve_source(source) -> tuple[Source, Optional[str]]:
                 return src, str(path)
         raise DataError(
             f"unsupported file type for source {source!r}; pass a .npz file "
-            "(keys 'images' and optional 'labels') or a folder of image files."
+            "(keys 'images' and optional 'labels'), a folder of image files, or "
+            f"'text:{source}' for a text read as characters."
         )
     if _looks_like_path(source):
         raise DataError(

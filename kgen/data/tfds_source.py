@@ -49,6 +49,14 @@ def _offline_help(name, split, err) -> str:
     )
 
 
+def _import_help(err) -> str:
+    return (
+        f"tensorflow-datasets cannot run here: {type(err).__name__}: {err}. This is an "
+        "installation problem, not a missing download: reinstall kgen (`pip install .` installs "
+        "tensorflow-datasets and its dependencies), or install the missing module with pip."
+    )
+
+
 @register_source(
     "tfds",
     prefix=True,
@@ -77,36 +85,38 @@ def load_tfds(request: SourceRequest) -> SourceData:
     opts = request.options
     image_key = opts.get("image_key", "image")
     label_key = opts.get("label_key", "label")
-    supervised = bool(request.labels)
     try:
         import tensorflow_datasets as tfds
-
+    except ImportError as err:  # a broken install, not a missing download
+        raise DataError(_import_help(err)) from err
+    try:
         kwargs = {"download": opts.get("download", True)}
         if opts.get("data_dir") is not None:
             kwargs["data_dir"] = str(opts["data_dir"])
-        ds, info = tfds.load(
-            name, split=split, as_supervised=supervised, with_info=True, **kwargs
-        )
+        # Feature dicts, not as_supervised: many builders declare no supervised keys.
+        ds, info = tfds.load(name, split=split, as_supervised=False, with_info=True, **kwargs)
+    except ImportError as err:  # tfds imports some modules lazily (importlib_resources)
+        raise DataError(_import_help(err)) from err
     except Exception as err:  # download, prepare and lookup errors all mean "no data"
         raise DataError(_offline_help(name, split, err)) from err
 
     images, labels = [], []
     try:
         for element in ds.as_numpy_iterator():
-            if supervised:
-                image, label = element
-                labels.append(label)
-            else:
-                if image_key not in element:
-                    raise DataError(
-                        f"tfds dataset '{name}' has no feature {image_key!r}; found "
-                        f"{sorted(element)}. Pass image_key='<feature>'."
-                    )
-                image = element[image_key]
-                # labels=None means "keep them if the dataset has them".
-                if request.labels is None and label_key in element:
-                    labels.append(element[label_key])
-            images.append(np.asarray(image))
+            if image_key not in element:
+                raise DataError(
+                    f"tfds dataset '{name}' has no feature {image_key!r}; found "
+                    f"{sorted(element)}. Pass image_key='<feature>'."
+                )
+            if request.labels and label_key not in element:
+                raise DataError(
+                    f"tfds dataset '{name}' has no label feature {label_key!r}; found "
+                    f"{sorted(element)}. Pass label_key='<feature>', or labels=False."
+                )
+            # labels=None means "keep them if the dataset has them".
+            if request.labels is not False and label_key in element:
+                labels.append(element[label_key])
+            images.append(np.asarray(element[image_key]))
     except DataError:
         raise
     except Exception as err:  # e.g. a partially prepared / corrupt record file

@@ -46,6 +46,8 @@ def export_model(
     distribution_samples=500,
     max_fid=None,
     seed=0,
+    verbose=False,
+    progress=None,
 ):
     """Export a model's inference endpoints as an edge bundle and verify every variant.
 
@@ -83,6 +85,9 @@ def export_model(
         max_fid: FID ceiling (a number, or {variant: number}) the gate also
             enforces; None only reports FID/KID.
         seed: seed of the calibration and parity inputs.
+        verbose: show the TFLite converter's native debug lines.
+        progress: `progress(done, total, label)`, called before the SavedModel
+            and before each endpoint's variant (for a progress bar).
 
     Returns:
         The report dict (also written to report.json).
@@ -116,6 +121,9 @@ def export_model(
     # model is exported in float32).
     ordered = sorted(float32_endpoints(all_endpoints), key=lambda ep: any(s.role == "image" for s in ep.inputs))
 
+    total = 1 + len(ordered) * len(quantize)
+    progress = progress or (lambda done, total, label: None)
+    progress(0, total, "SavedModel")
     sm_dir = out / "saved_model"
     with files.atomic_path(sm_dir) as tmp:  # replaced whole: a crash keeps the previous export
         export_savedmodel(ordered, tmp)
@@ -200,13 +208,17 @@ def export_model(
             dist = {**distribution, "inputs": inputs,
                     "reference": {k: v.numpy() for k, v in signature(**inputs).items()}}
         for variant in quantize:
+            progress(1 + ordered.index(ep) * len(quantize) + quantize.index(variant), total,
+                     f"{ep.name} {variant}")
             ep_report["variants"][variant], ep_meta["files"][variant] = _export_variant(
-                out, sm_dir, ep, variant, cal, parity, sm_out, floors, grids, latency_runs, report)
+                out, sm_dir, ep, variant, cal, parity, sm_out, floors, grids, latency_runs, report,
+                verbose)
             if dist is not None and "error" not in ep_report["variants"][variant]:
                 _distribution_figures(out, ep, variant, dist, ep_report["variants"][variant], report)
         report["endpoints"][ep.name] = ep_report
         metadata["signatures"][ep.name] = ep_meta
 
+    progress(total, total, "done")
     report["passed"] = not report["failures"]
     _write_json(out / "metadata.json", metadata)
     _write_json(out / "report.json", report)
@@ -305,12 +317,12 @@ def _quantization(details):
 
 
 def _export_variant(out, sm_dir, ep, variant, cal, parity, sm_out, floors, grids, latency_runs,
-                    report):
+                    report, verbose=False):
     path = out / tflite_filename(ep.name, variant)
     entry = {"file": path.name}
     meta = {"file": path.name}
     try:
-        data = tflite.convert(sm_dir, ep.name, variant, cal)
+        data = tflite.convert(sm_dir, ep.name, variant, cal, verbose=verbose)
     except Exception as error:  # noqa: BLE001 - the report carries the converter's message
         entry.update(error=f"conversion failed: {_first_lines(error)}", passed=False)
         report["failures"].append(

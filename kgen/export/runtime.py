@@ -6,6 +6,8 @@ import time
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from kgen._quiet import native_output
+
 
 class LiteRTModel:
     """One signature of a .tflite model, called with float (or int) numpy inputs.
@@ -46,7 +48,9 @@ class LiteRTModel:
         if shapes != self._shapes:
             for name, detail in self.input_details.items():
                 self.interpreter.resize_tensor_input(detail["index"], shapes[name], strict=True)
-            self.interpreter.allocate_tensors()
+            # The first allocation prints "INFO: Created TensorFlow Lite XNNPACK delegate".
+            with native_output(fds=(2,)):
+                self.interpreter.allocate_tensors()
             self._shapes = shapes
 
     def set_inputs(self, **inputs):

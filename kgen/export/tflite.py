@@ -113,7 +113,7 @@ def representative_dataset(batch):
     return generator
 
 
-def convert(saved_model_dir, signature, variant, calibration=None):
+def convert(saved_model_dir, signature, variant, calibration=None, verbose=False):
     """Convert one signature of a SavedModel to a TFLite flatbuffer.
 
     Args:
@@ -121,6 +121,9 @@ def convert(saved_model_dir, signature, variant, calibration=None):
         signature: signature key (e.g. "generate").
         variant: a registered variant name.
         calibration: dict input name -> array `(N, ...)` (int8 variants).
+        verbose: let the converter print its native debug lines
+            (`fully_quantize: 0, inference_type: 6, ...`); otherwise they are
+            dropped, or re-emitted if the conversion fails.
 
     Returns:
         The flatbuffer bytes.
@@ -128,10 +131,23 @@ def convert(saved_model_dir, signature, variant, calibration=None):
     Example:
         >>> data = convert("bundle/saved_model", "generate", "int8", {"latent": z})
     """
+    import warnings
+
+    from kgen._quiet import native_output, reemit
+
     spec = get_variant(variant)
     if spec.needs_representative and not calibration:
         raise ValueError(f"variant {variant!r} needs calibration data (dict input name -> array)")
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir),
                                                          signature_keys=[signature])
     spec.configure(converter, representative_dataset(calibration) if calibration else None)
-    return converter.convert()
+    lines = []
+    try:
+        with native_output(enabled=not verbose) as lines, warnings.catch_warnings():
+            # TensorFlow's own int8 calibrator runs tf.lite.Interpreter, which warns
+            # that it is deprecated; kgen runs every .tflite with ai_edge_litert.
+            warnings.filterwarnings("ignore", message=r"(?s).*tf\.lite\.Interpreter is deprecated")
+            return converter.convert()
+    except Exception:
+        reemit(lines)
+        raise

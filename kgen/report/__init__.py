@@ -7,5 +7,6 @@ Example:
 
 from kgen.report.build import build_report
 from kgen.report.html import data_uri, render
+from kgen.report.metrics_info import comparability_note, describe_metric, direction
 
-__all__ = ["build_report", "data_uri", "render"]
+__all__ = ["build_report", "comparability_note", "data_uri", "describe_metric", "direction", "render"]

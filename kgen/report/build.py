@@ -1,5 +1,6 @@
 """Evaluate a run directory and write `report.json` and a self-contained `report.html`."""
 
+import json
 import math
 import time
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from kgen import files
-from kgen.report import figures, html
+from kgen.report import figures, html, metrics_info
 
 
 def _value_range(config):
@@ -47,14 +48,22 @@ def _interpolation(model, rows=6, steps=10, seed=0):
     return _np(model.generate(path, labels=labels))
 
 
+#: Splits of the Inception score (its mean and std), as in Salimans et al. (2016).
+IS_SPLITS = 10
+
+
 def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_real=2000,
-                 tsne=True, iwae_samples=64, n_likelihood=200, seed=0, extractor_options=None):
+                 tsne=True, iwae_samples=64, n_likelihood=200, seed=0, extractor_options=None,
+                 data_options=None, labels=None, progress=None):
     """Evaluate a finished run and write `report.json` and `report.html`.
 
-    The page holds the run's settings, the metric table, a sample grid, the
-    loss curves, a latent interpolation strip, and for autoencoders
-    reconstructions and PCA / t-SNE projections of the codes coloured by
-    label; every image is inline (`data:image/png;base64`).
+    The page holds the run's settings, the metric table (each metric with
+    its better direction and meaning, and whether its features are
+    comparable to Inception's), generated samples beside real ones, the loss
+    curves, a latent interpolation strip, for autoencoders reconstructions
+    and PCA / t-SNE projections of the codes coloured by label, and the
+    export figures of `RUN_DIR/export/report.json` when the run was
+    exported; every image is inline (`data:image/png;base64`).
 
     Args:
         run_dir: a directory written by `kgen train`.
@@ -70,6 +79,10 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
         seed: seed of data subsampling and binarization.
         extractor_options: keyword arguments of the named extractor (e.g.
             `{"weights": path}` for "inception").
+        data_options: `kgen.data` source options of the run's data
+            (`image_key`, `value_range`, ...).
+        labels: use the data's labels (None: when it has valid ones).
+        progress: `progress(done, total, stage)` at each stage (a progress bar).
 
     Returns:
         The report dict (also written as `report.json`).
@@ -86,9 +99,11 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
     start = time.time()
     run_dir = Path(run_dir)
     out_dir = Path(out_dir) if out_dir else run_dir
+    stage = _Stages(progress)
+    stage("loading the run")
     keras.utils.set_random_seed(seed)
     model, config = runs.load_run(run_dir, compile=False)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    data_options = dict(data_options or {})
     history = runs.read_history(run_dir)
     kind = _data_kind(model, config)
     value_range = _value_range(config)
@@ -96,8 +111,15 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
     rng = np.random.default_rng(seed)
     results, sections, notes = {}, [], []
 
+    is_ae = callable(getattr(model, "reconstruct", None)) and callable(getattr(model, "encode", None))
+    has_ll = bool(iwae_samples) and callable(getattr(model, "log_likelihood", None))
+    stage.total = 4 if kind == "points" else (
+        4 + bool(getattr(model, "latent_dim", None)) + is_ae + has_ll)
+    stage("loading the data")
     if kind == "points":
-        arrays = kdata.load_arrays(config["data"], num_samples=max(n_samples, 2500), seed=seed)
+        arrays = kdata.load_arrays(config["data"], num_samples=max(n_samples, 2500), seed=seed,
+                                   **data_options)
+        stage("sample metrics (FID, KID, precision/recall, mode coverage)")
         fake = np.concatenate([_np(b) for b in kmetrics.iterate_generated(model, max(n_samples, 2500))])
         ev = kmetrics.Evaluator(arrays.x[:max_real], extractor=None, metrics=("fid", "kid", "precision_recall"))
         results.update(ev.evaluate(samples=fake[:n_samples]))
@@ -113,28 +135,34 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
                                                          getattr(mixture, "centers", None)))]))
     else:
         shape = config.get("input_shape") or list(model.generate(1).shape[1:])
-        arrays = kdata.load_arrays(config["data"], image_size=int(shape[0]), scale=config.get("scale", "tanh"),
-                                   labels=None)
+        arrays = _load_images(config, int(shape[0]), labels, data_options)
         order = rng.permutation(len(arrays.x))[:max_real]
         real_x = arrays.x[order]
         real_y = arrays.y[order] if arrays.y is not None else None
         samples = _np(model.generate(64))
-        sections.append(("Samples", [("64 generated samples", figures.grid_png(samples, value_range))]))
-        name = extractor if isinstance(extractor, str) or extractor is None else "custom"
+        sections.append(("Samples", [
+            ("64 generated samples", figures.grid_png(samples, value_range)),
+            (f"64 real images ({config.get('data')})", figures.grid_png(real_x[:64], value_range))]))
+        name = extractor if isinstance(extractor, str) or extractor is None else getattr(
+            extractor, "name", "custom")
         ext = extractor
         if isinstance(extractor, str):
             from kgen.features import get_extractor
 
             ext = get_extractor(extractor, **(extractor_options or {}))
-        ev = kmetrics.Evaluator(real_x, extractor=ext, value_range=value_range)
+        stage(f"sample metrics (FID, KID, precision/recall, IS) on {name or 'raw pixels'} features")
+        ev = kmetrics.Evaluator(real_x, extractor=ext, value_range=value_range,
+                                metric_options={"inception_score": {"num_splits": IS_SPLITS}})
         results.update(ev.evaluate(model=model, n_samples=n_samples))
         notes.append(f"Sample metrics: {n_samples} generated vs {len(real_x)} real samples, "
-                     f"features: {name}.")
+                     f"features: {name or 'raw pixels'}.")
         if getattr(model, "latent_dim", None):
+            stage("latent interpolation")
             sections.append(("Latent interpolation", [(
                 "latent interpolation: each row a linear path between two prior samples",
                 figures.grid_png(_interpolation(model), value_range, ncols=10))]))
-        if callable(getattr(model, "reconstruct", None)) and callable(getattr(model, "encode", None)):
+        if is_ae:
+            stage("reconstructions and codes")
             n = min(len(real_x), 1000)
             xb, yb = real_x[:n], (real_y[:n] if real_y is not None else None)
             if num_classes and yb is None:
@@ -160,7 +188,8 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
                                      figures.projection_png(codes[:800], None if yb is None else yb[:800],
                                                             "tsne", seed)))
             sections.append(("Codes", projections))
-        if iwae_samples and callable(getattr(model, "log_likelihood", None)):
+        if has_ll:
+            stage(f"IWAE log-likelihood (k={iwae_samples})")
             x_ll = real_x[:n_likelihood]
             if getattr(model, "likelihood", None) == "bernoulli":
                 # Bernoulli likelihoods are defined on binary pixels: a fixed binarization.
@@ -171,26 +200,92 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
                 ll.model = _LabelledLikelihood(model, y_ll)
             ll.update_state(real=x_ll)
             results[f"iwae_log_likelihood_k{iwae_samples}"] = ll.result()["log_likelihood"]
+    stage("figures and pages")
     curves = figures.loss_curves_png(history)
     if curves:
         sections.insert(1, ("Training curves", [("per-epoch logs (history.json)", curves)]))
+    export = _export_summary(run_dir)
     report = {
         "run_dir": str(run_dir),
         "model": config.get("model"),
         "data": config.get("data"),
         "kind": kind,
         "n_samples": n_samples,
-        "extractor": None if kind == "points" else (extractor if isinstance(extractor, str) else "custom"),
+        "extractor": None if kind == "points" else (
+            extractor if isinstance(extractor, str) or extractor is None
+            else getattr(extractor, "name", "custom")),
+        "is_splits": IS_SPLITS,
         "metrics": {k: (float(v) if math.isfinite(float(v)) else str(v)) for k, v in results.items()},
         "figures": [caption for _, figs in sections for caption, _ in figs],
         "config": config,
         "final_logs": {k: v[-1] for k, v in history.items() if isinstance(v, list) and v},
+        "export": export,
         "seconds": round(time.time() - start, 1),
     }
+    report["metric_notes"] = {k: metrics_info.describe_metric(k, report) for k in report["metrics"]}
+    notes.insert(0, metrics_info.comparability_note(report))
     files.write_json(out_dir / "report.json", report)
     title = f"kgen report: {config.get('model', 'model')} on {config.get('data', '?')}"
-    files.write_text(out_dir / "report.html", html.render(title, config, results, sections, notes))
+    files.write_text(out_dir / "report.html",
+                     html.render(title, config, results, sections, notes, report["metric_notes"], export))
+    stage.done()
     return report
+
+
+class _Stages:
+    """Numbered stages reported to a `progress(done, total, label)` callable."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.total = 2
+        self.count = 0
+
+    def __call__(self, label):
+        if self.progress:
+            self.progress(self.count, max(self.total, self.count + 1), label)
+        self.count += 1
+
+    def done(self):
+        if self.progress:
+            self.progress(self.total, self.total, "done")
+
+
+def _load_images(config, size, labels, data_options):
+    """The run's images (labels when asked, or when valid with `labels=None`)."""
+    from kgen import data as kdata
+
+    kwargs = dict(image_size=size, scale=config.get("scale", "tanh"), **data_options)
+    if labels is None:
+        try:
+            return kdata.load_arrays(config["data"], labels=None, **kwargs)
+        except kdata.DataError:
+            # Invalid labels do not stop an unconditional model's report.
+            return kdata.load_arrays(config["data"], labels=False, **kwargs)
+    return kdata.load_arrays(config["data"], labels=labels, **kwargs)
+
+
+def _export_summary(run_dir):
+    """Rows of `RUN_DIR/export/report.json` (one per endpoint and variant), or None."""
+    path = Path(run_dir) / "export" / "report.json"
+    if not path.is_file():
+        return None
+    try:
+        exported = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    rows = []
+    for endpoint, entry in (exported.get("endpoints") or {}).items():
+        for variant, v in (entry.get("variants") or {}).items():
+            latency = v.get("latency_ms") or {}
+            rows.append({
+                "endpoint": endpoint, "variant": variant,
+                "size_kb": round(v["size_bytes"] / 1024, 1) if v.get("size_bytes") else None,
+                "psnr_db": v.get("psnr_db"), "snr_db": v.get("snr_db"),
+                "max_abs_error": v.get("max_abs_error"), "floor_db": v.get("floor_db"),
+                "latency_ms_1_thread": latency.get("threads_1"),
+                "passed": v.get("passed"), "error": v.get("error"),
+            })
+    return {"bundle": str(path.parent), "passed": exported.get("passed"), "rows": rows}
 
 
 class _LabelledLikelihood:

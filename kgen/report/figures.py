@@ -38,7 +38,13 @@ def _fig_png(fig):
 
 
 def loss_curves_png(history):
-    """Per-epoch curves of every logged loss/metric (one panel per key), or None if empty."""
+    """Per-epoch curves of every logged loss/metric (one panel per key) as PNG bytes, or None if empty."""
+    fig = loss_curves_figure(history)
+    return None if fig is None else _fig_png(fig)
+
+
+def loss_curves_figure(history):
+    """The matplotlib figure of `loss_curves_png` (epochs on whole-number ticks), or None."""
     keys = [k for k, v in sorted(history.items())
             if k != "epoch" and isinstance(v, list) and len(v) > 0 and all(isinstance(x, (int, float)) for x in v)]
     if not keys:
@@ -47,16 +53,21 @@ def loss_curves_png(history):
     cols = min(3, len(keys))
     rows = int(np.ceil(len(keys) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = history.get("epoch") or []
     for ax, key in zip(axes.flat, keys):
         values = history[key]
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o" if len(values) < 30 else None)
+        x = epochs if len(epochs) == len(values) else np.arange(1, len(values) + 1)
+        ax.plot(x, values, marker="o" if len(values) < 30 else None)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_title(key)
         ax.set_xlabel("epoch" if len(values) == max(len(history[k]) for k in keys) else "evaluation")
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(keys):]:
         ax.axis("off")
     fig.tight_layout()
-    return _fig_png(fig)
+    return fig
 
 
 def projection_png(codes, labels=None, method="pca", seed=0, title=None):

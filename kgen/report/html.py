@@ -13,7 +13,8 @@ th { background: #f0f0f0; } td.num { text-align: right; font-family: monospace; 
 figure { display: inline-block; margin: 8px 16px 8px 0; vertical-align: top; }
 figcaption { font-size: 13px; color: #555; }
 img { image-rendering: pixelated; max-width: 100%; border: 1px solid #eee; }
-.note { color: #666; font-size: 13px; }
+.note { color: #666; font-size: 13px; max-width: 900px; }
+td.better { white-space: nowrap; color: #2a6; }
 """
 
 # Marks the page once every image decoded, so a headless browser's DOM dump
@@ -40,22 +41,57 @@ def _format(value):
     return html.escape(str(value))
 
 
-def metric_table(metrics):
-    """HTML table of `{name: value}`."""
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td class='num'>{_format(v)}</td></tr>"
-                   for k, v in metrics.items())
-    return f"<table><tr><th>metric</th><th>value</th></tr>{rows}</table>"
+def metric_table(metrics, notes=None):
+    """HTML table of `{name: value}`, with each metric's better direction and meaning from `notes`."""
+    from kgen.report.metrics_info import direction_mark
+
+    notes = notes or {}
+    rows = []
+    for name, value in metrics.items():
+        if value is None:
+            continue
+        meaning = notes.get(name, "")
+        mark = direction_mark(name)
+        if mark and meaning.startswith(mark):
+            meaning = meaning[len(mark):].lstrip("; ")
+        rows.append(f"<tr><td>{html.escape(name)}</td><td class='num'>{_format(value)}</td>"
+                    f"<td class='better'>{html.escape(mark)}</td><td>{html.escape(meaning)}</td></tr>")
+    return ("<table class='metrics'><tr><th>metric</th><th>value</th><th>better</th>"
+            f"<th>what it measures</th></tr>{''.join(rows)}</table>")
 
 
-def render(title, config, metrics, sections, notes=()):
+def export_table(export):
+    """HTML section of the run's export bundle (`export/report.json`), or "" without one."""
+    if not export or not export.get("rows"):
+        return ""
+    columns = [("endpoint", "endpoint"), ("variant", "variant"), ("size_kb", "size KB"),
+               ("psnr_db", "PSNR dB"), ("snr_db", "SNR dB"), ("max_abs_error", "max |error|"),
+               ("floor_db", "floor dB"), ("latency_ms_1_thread", "LiteRT ms (1 thread)"),
+               ("passed", "passed")]
+    shown = [(key, title) for key, title in columns
+             if any(row.get(key) is not None for row in export["rows"])]
+    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in shown)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='num'>{_format(row.get(key))}</td>" if row.get(key) is not None
+                         else "<td></td>" for key, _ in shown) + "</tr>"
+        for row in export["rows"])
+    verdict = "every variant passed its floor" if export.get("passed") else "some variants failed"
+    return (f"<h2 id='export'>Export</h2><p class='note'>{html.escape(export['bundle'])}: "
+            f"{verdict}. PSNR/SNR against the SavedModel on the same inputs; latency is the "
+            f"batch-1 median.</p><table class='export'><tr>{head}</tr>{body}</table>")
+
+
+def render(title, config, metrics, sections, notes=(), metric_notes=None, export=None):
     """Render the report page.
 
     Args:
         title: page title.
-        config: run configuration (shown as a table).
+        config: run configuration (shown as a table; unset values left out).
         metrics: `{name: value}`.
         sections: list of `(heading, [(caption, png_bytes), ...])`.
         notes: extra lines shown under the metric table.
+        metric_notes: `{metric: "↓ lower is better; what it measures"}`.
+        export: the export summary (`build._export_summary`), or None.
 
     Returns:
         The HTML text.
@@ -64,9 +100,10 @@ def render(title, config, metrics, sections, notes=()):
              f"<style>{_STYLE}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
     if config:
         rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{_format(v)}</td></tr>"
-                       for k, v in config.items() if not isinstance(v, (dict, list)) or k == "input_shape")
+                       for k, v in config.items()
+                       if v is not None and (not isinstance(v, (dict, list)) or k == "input_shape"))
         parts.append(f"<h2>Run</h2><table>{rows}</table>")
-    parts.append("<h2>Metrics</h2>" + metric_table(metrics))
+    parts.append("<h2 id='metrics'>Metrics</h2>" + metric_table(metrics, metric_notes))
     for note in notes:
         parts.append(f"<p class='note'>{html.escape(note)}</p>")
     for heading, figures in sections:
@@ -76,5 +113,6 @@ def render(title, config, metrics, sections, notes=()):
         for caption, png in figures:
             parts.append(f"<figure><img alt='{html.escape(caption)}' src='{data_uri(png)}'>"
                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    parts.append(export_table(export))
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(parts)

@@ -53,7 +53,7 @@ def test_tfds_success_with_labels(monkeypatch, tmp_path):
     monkeypatch.setattr(tfds, "load", _fake_load(images, labels, calls))
     arrays = data.load_arrays("tfds:mnist:test", image_size=32, labels=True, data_dir=tmp_path)
     assert calls == [
-        dict(name="mnist", split="test", as_supervised=True, download=True, data_dir=str(tmp_path))
+        dict(name="mnist", split="test", as_supervised=False, download=True, data_dir=str(tmp_path))
     ]
     assert arrays.x.shape == (6, 32, 32, 1) and arrays.x.dtype == np.float32
     assert -1.0 <= arrays.x.min() and arrays.x.max() <= 1.0
@@ -85,3 +85,83 @@ def test_tfds_labels_out_of_range(monkeypatch):
 def test_tfds_spec_needs_a_name():
     with pytest.raises(data.DataError, match=r"missing its argument; use e.g. 'tfds:<name>'"):
         data.load("tfds:")
+
+
+_BUILDER = '''
+import numpy as np
+import tensorflow_datasets as tfds
+
+
+class KgenTestTinyDigits(tfds.core.GeneratorBasedBuilder):
+    """12 random 8x8 grayscale images in 3 classes, generated locally."""
+
+    VERSION = tfds.core.Version("1.0.0")
+
+    def _info(self):
+        return self.dataset_info_from_configs(features=tfds.features.FeaturesDict({
+            "image": tfds.features.Image(shape=(8, 8, 1)),
+            "label": tfds.features.ClassLabel(names=["a", "b", "c"])}))
+
+    def _split_generators(self, dl_manager):
+        return {"train": self._generate_examples(12)}
+
+    def _generate_examples(self, n):
+        rng = np.random.default_rng(0)
+        for i in range(n):
+            yield i, {"image": rng.integers(0, 256, (8, 8, 1), dtype=np.uint8), "label": i % 3}
+'''
+
+
+@pytest.fixture(scope="module")
+def prepared_tfds(tmp_path_factory):
+    """A real tfds dataset, built and prepared offline into its own data directory."""
+    import importlib
+    import sys
+
+    root = tmp_path_factory.mktemp("tfds_code")
+    package = root / "kgen_tfds_fixture"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    # A module inside a package: tfds then locates the builder's code with
+    # importlib_resources (a dependency tfds 4.9 declares only for Python < 3.9).
+    (package / "tiny_digits.py").write_text(_BUILDER)
+    sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module("kgen_tfds_fixture.tiny_digits")
+    finally:
+        sys.path.remove(str(root))
+    data_dir = tmp_path_factory.mktemp("tfds_data")
+    builder = module.KgenTestTinyDigits(data_dir=str(data_dir))
+    assert builder.code_path.name == "tiny_digits.py"
+    builder.download_and_prepare()
+    return data_dir
+
+
+def test_a_real_prepared_tfds_dataset_loads_offline(prepared_tfds):
+    arrays = data.load_arrays("tfds:kgen_test_tiny_digits", image_size=16, labels=True,
+                              data_dir=str(prepared_tfds), download=False)
+    assert arrays.x.shape == (12, 16, 16, 1) and arrays.num_classes == 3
+    assert arrays.class_names == ["a", "b", "c"] and sorted(set(arrays.y.tolist())) == [0, 1, 2]
+
+
+def test_kgen_train_runs_one_step_through_tfds(prepared_tfds, tmp_path):
+    from kgen import cli
+
+    run = tmp_path / "run"
+    assert cli.main(["train", "--model", "cgan", "--data", "tfds:kgen_test_tiny_digits:train",
+                     "--data-dir", str(prepared_tfds), "--no-download", "--image-size", "8",
+                     "--batch-size", "4", "--tiny", "--epochs", "1", "--steps-per-epoch", "1",
+                     "--verbose", "0", "--run-dir", str(run)]) == 0
+    config = __import__("json").loads((run / "config.json").read_text())
+    assert config["num_classes"] == 3 and config["class_names"] == ["a", "b", "c"]
+    assert (run / "model.keras").is_file()
+
+
+def test_a_broken_tfds_install_is_not_reported_as_offline(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'importlib_resources'")
+
+    monkeypatch.setattr(tfds, "load", broken)
+    with pytest.raises(data.DataError, match=r"installation problem, not a missing download") as err:
+        data.load_arrays("tfds:mnist")
+    assert "internet" not in str(err.value)

@@ -1,6 +1,8 @@
 """export/android/KgenGenerator.kt reads only fields a real bundle's metadata.json has."""
 
 import re
+
+import pytest
 from pathlib import Path
 
 from kgen.export import load_metadata
@@ -58,3 +60,74 @@ def test_kotlin_layout_matches_metadata_paths(cgan_bundle):
     assert f["outputs"][out["name"]]["quantization"]["scale"] > 0
     source = KOTLIN.read_text()
     assert '"int8"' in source and '"label"' in source and '"latent"' in source
+
+
+ROOT = Path(__file__).resolve().parents[2]
+STUBS = Path(__file__).resolve().parent / "android"
+#: Where tools/test.sh installs the Kotlin compiler from npm when `kotlinc` is not on PATH.
+LOCAL_KOTLINC = ROOT / ".tools" / "kotlin" / "node_modules" / "kotlin-compiler" / "bin" / "kotlinc"
+
+
+def _kotlinc(external_tool):
+    how = ("compiling the Android class needs the Kotlin compiler and a JDK: run `bash tools/test.sh` "
+           "(it installs both), or `npm install --prefix .tools/kotlin kotlin-compiler@2` and "
+           "`apt-get install -y default-jdk-headless`")
+    for tool in ("javac", "java"):
+        external_tool([tool], "KGEN_SKIP_KOTLIN_TESTS", how)
+    return external_tool(["kotlinc", LOCAL_KOTLINC], "KGEN_SKIP_KOTLIN_TESTS", how)
+
+
+def _expected_pixel(meta, variant):
+    """Pixel (0, 0) the class must produce from an all-zero output tensor."""
+    import numpy as np
+
+    sig = meta["signatures"]["generate"]
+    out = sig["outputs"][0]
+    q = sig["files"][variant]["outputs"][out["name"]].get("quantization")
+    value = np.float32(0.0)
+    if sig["files"][variant]["outputs"][out["name"]]["dtype"] == "int8":
+        value = np.float32((0 - q["zero_point"]) * np.float32(q["scale"]))
+    pixel = (value + np.float32(out["to_pixels"]["offset"])) * np.float32(out["to_pixels"]["scale"])
+    gray = int(min(max(np.floor(pixel + np.float32(0.5)), 0), 255))
+    argb = (255 << 24) | (gray << 16) | (gray << 8) | gray
+    return argb - (1 << 32)  # a Java int
+
+
+@pytest.mark.slow
+def test_kotlin_class_compiles_and_runs_on_a_real_bundle(cgan_bundle, tmp_path, external_tool):
+    """KgenGenerator.kt compiled with the Kotlin compiler against stubs of the Android/LiteRT
+    classes it calls (their real signatures), then run on a real bundle: a renamed metadata
+    field, a wrong API call or a wrong tensor layout fails here."""
+    import json
+    import subprocess
+
+    kotlinc = _kotlinc(external_tool)
+    classes = tmp_path / "stubs"
+    javac = subprocess.run(["javac", "-d", str(classes), *map(str, sorted(STUBS.rglob("*.java")))],
+                           capture_output=True, text=True, timeout=300)
+    assert javac.returncode == 0, javac.stderr
+    jar = tmp_path / "check.jar"
+    compiled = subprocess.run([kotlinc, str(KOTLIN), str(STUBS / "KgenGeneratorCheck.kt"), "-cp", str(classes),
+                               "-include-runtime", "-Werror", "-d", str(jar)],
+                              capture_output=True, text=True, timeout=600)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    variants = ["float32", "int8", "int8_io"]
+    ran = subprocess.run(["java", "-cp", f"{jar}:{classes}", "KgenGeneratorCheckKt", str(cgan_bundle[0]),
+                          *variants], capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    meta = load_metadata(cgan_bundle[0])
+    sig = meta["signatures"]["generate"]
+    _, h, w, c = sig["outputs"][0]["shape"]
+    results = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [r["variant"] for r in results] == variants
+    for r in results:
+        files = sig["files"][r["variant"]]
+        assert r["model"] == files["file"] and r["signature"] == "generate"
+        assert (r["count"], r["width"], r["height"]) == (3, w, h)
+        latent = "byte" if files["inputs"]["latent"]["dtype"] == "int8" else "float"
+        out = "byte" if files["outputs"][sig["outputs"][0]["name"]]["dtype"] == "int8" else "float"
+        feeds = {spec["name"]: f"{latent}[3x{spec['shape'][1]}]" if spec["role"] == "latent" else "int[3]"
+                 for spec in sig["inputs"]}
+        assert r["feeds"] == {**feeds, f"output:{sig['outputs'][0]['name']}": f"{out}[3x{h}x{w}x{c}]"}
+        assert r["pixel"] == _expected_pixel(meta, r["variant"]), r
+    assert results[2]["feeds"]["latent"].startswith("byte")  # int8_io quantizes the latents

@@ -3,9 +3,7 @@
 import base64
 import io
 import json
-import os
 import re
-import shutil
 import subprocess
 
 import numpy as np
@@ -34,8 +32,11 @@ def gan_run(tmp_path_factory):
 def vae_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "vae"
     _train(run_dir, "vae")
+    # An exported run: its report gets the export section.
+    assert cli.main(["export", str(run_dir), "--quantize", "float32,dynamic", "--latency-runs", "3",
+                     "--verbose", "0"]) == 0
     assert cli.main(["eval", str(run_dir), "--n-samples", "200", "--max-real", "400",
-                     "--iwae-samples", "4"]) == 0
+                     "--iwae-samples", "4", "--verbose", "0"]) == 0
     return run_dir
 
 
@@ -50,14 +51,24 @@ def test_gan_report_json_and_html(gan_run):
     # A 2-step tiny GAN is far from real digits.
     assert report["metrics"]["fid"] > 10 and report["metrics"]["precision"] < 0.5
     assert report["extractor"] == "digits" and report["n_samples"] == 200
+    # The Inception score over 10 splits has a spread (one split gave std 0).
+    assert report["is_splits"] == 10 and report["metrics"]["inception_score_std"] > 0
     page = (gan_run / "report.html").read_text()
     images = _inline_images(page)
-    # samples, training curves, interpolation strip
-    assert len(images) == 3 == len(report["figures"])
+    # generated samples, real images, training curves, interpolation strip
+    assert len(images) == 4 == len(report["figures"])
+    assert report["figures"][:2] == ["64 generated samples", "64 real images (digits)"]
     for data in images:
         assert Image.open(io.BytesIO(base64.b64decode(data))).format == "PNG"
     assert "http://" not in page and "https://" not in page  # self-contained
     assert "<td>fid</td>" in page
+    # Every score says which way is better and what it measures, on which features.
+    assert report["metric_notes"]["fid"].startswith("\u2193 lower is better; Frechet distance")
+    assert "digits features" in report["metric_notes"]["kid"]
+    assert report["metric_notes"]["precision"].startswith("\u2191 higher is better")
+    assert "not comparable to Inception FID" in page
+    assert "<td>None</td>" not in page and ">None<" not in page
+    assert "id='export'" not in page  # this run was not exported
 
 
 @pytest.mark.slow
@@ -69,7 +80,12 @@ def test_autoencoder_report_has_reconstructions_projections_and_likelihood(vae_r
     captions = " ".join(report["figures"])
     for word in ("samples", "interpolation", "reconstruction", "PCA", "t-SNE", "history"):
         assert word in captions, word
-    assert len(_inline_images((vae_run / "report.html").read_text())) == 6
+    assert len(_inline_images((vae_run / "report.html").read_text())) == 7
+    rows = report["export"]["rows"]
+    assert [(r["endpoint"], r["variant"]) for r in rows] == [
+        ("decode", "float32"), ("decode", "dynamic"), ("encode", "float32"), ("encode", "dynamic")]
+    assert all(r["size_kb"] > 0 and r["latency_ms_1_thread"] > 0 for r in rows)
+    assert rows[0]["psnr_db"] > 60 and rows[2]["snr_db"] > 60
 
 
 def test_points_report_has_mode_coverage(tmp_path):
@@ -81,26 +97,30 @@ def test_points_report_has_mode_coverage(tmp_path):
     assert 0.0 <= metrics["high_quality"] <= 1.0 and "fid" in metrics
 
 
-def test_eval_of_a_missing_run_names_the_directory(tmp_path):
-    with pytest.raises(FileNotFoundError, match="run directory not found"):
-        cli.main(["eval", str(tmp_path / "nope")])
+def test_eval_of_a_missing_run_names_the_directory(tmp_path, capsys):
+    assert cli.main(["eval", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err.startswith(f"kgen: error: run directory not found: '{tmp_path / 'nope'}'")
 
 
-def _chromium():
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    if os.environ.get("KGEN_SKIP_BROWSER_TESTS") == "1":
-        pytest.skip("KGEN_SKIP_BROWSER_TESTS=1 and no chromium on PATH")
-    pytest.fail("headless rendering test needs `chromium` (or `chromium-browser`) on PATH: install "
-                "Debian's package with `apt-get install -y chromium`, or set "
-                "KGEN_SKIP_BROWSER_TESTS=1 to skip it.")
+def test_loss_curves_have_whole_epoch_ticks():
+    from kgen.report import figures
+
+    fig = figures.loss_curves_figure({"epoch": [1, 2, 3], "d_loss": [1.0, 0.5, 0.7], "g_loss": [2, 1, 1]})
+    for ax in fig.axes[:2]:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def _chromium(external_tool):
+    return external_tool(["chromium", "chromium-browser"], "KGEN_SKIP_BROWSER_TESTS",
+                         "the headless rendering test needs `chromium` (or `chromium-browser`) on PATH: "
+                         "run `bash tools/test.sh` (it installs Debian's package), or "
+                         "`apt-get install -y chromium`")
 
 
 @pytest.mark.slow
-def test_report_renders_in_headless_chromium_with_its_images(vae_run, tmp_path):
-    browser = _chromium()
+def test_report_renders_in_headless_chromium_with_its_images(vae_run, tmp_path, external_tool):
+    browser = _chromium(external_tool)
     url = (vae_run / "report.html").resolve().as_uri()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
              f"--user-data-dir={tmp_path / 'profile'}"]
@@ -108,7 +128,13 @@ def test_report_renders_in_headless_chromium_with_its_images(vae_run, tmp_path):
                          timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     # The page's load handler counts images that decoded with a non-zero size.
-    assert 'data-images-rendered="6/6"' in dom.stdout, dom.stdout[:500]
+    assert 'data-images-rendered="7/7"' in dom.stdout, dom.stdout[:500]
+    # The sections a reader needs, in the rendered DOM: better-direction marks, the
+    # features caveat, real images beside samples, the export table.
+    for text in ("\u2193 lower is better", "\u2191 higher is better", "not comparable to Inception",
+                 "64 real images (digits)", 'id="export"', "LiteRT ms (1 thread)", "decode", "encode"):
+        assert text in dom.stdout, text
+    assert ">None<" not in dom.stdout
     shot = tmp_path / "report.png"
     run = subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1200,2400", url],
                          capture_output=True, text=True, timeout=120)

@@ -1,0 +1,97 @@
+"""What each reported metric means: which way is better, its unit, and what it is comparable with."""
+
+import re
+
+#: name (or name pattern) -> (direction, one-line meaning). Direction: "higher",
+#: "lower" or "" (context, not a score). `{features}` is the feature extractor.
+METRICS = {
+    "fid": ("lower", "Frechet distance between Gaussian fits of real and generated {features} "
+                     "(squared feature units)"),
+    "kid": ("lower", "kernel distance: unbiased MMD^2, cubic polynomial kernel on {features}, mean "
+                     "over subsets; its size follows the features' scale"),
+    "kid_std": ("", "std of the KID estimate over subsets"),
+    "precision": ("higher", "fraction of generated samples inside the real data's k-NN manifold "
+                            "(fidelity), 0..1"),
+    "recall": ("higher", "fraction of real samples inside the generated samples' k-NN manifold "
+                         "(diversity), 0..1"),
+    "inception_score": ("higher", "exp E[KL(p(y|x) || p(y))] from the {classifier}, mean over "
+                                  "{splits} splits; 1..number of classes"),
+    "inception_score_std": ("", "std of the score over the {splits} splits"),
+    "class_coverage": ("higher", "fraction of classes the {classifier} finds in the samples at "
+                                 "their expected share, 0..1"),
+    "class_kl": ("lower", "KL(generated class histogram || real one) by the {classifier}, nats"),
+    "confident_fraction": ("higher", "share of samples the {classifier} labels confidently, 0..1"),
+    "mse": ("lower", "mean squared reconstruction error per pixel, in the model's value range"),
+    "psnr": ("higher", "reconstruction PSNR in dB on the 0..255 pixel scale"),
+    "ssim": ("higher", "structural similarity of reconstructions, -1..1"),
+    "modes": ("higher", "mixture modes with at least one sample within 3 std (of num_modes)"),
+    "num_modes": ("", "modes of the mixture"),
+    "high_quality": ("higher", "fraction of samples within 3 std of a mode, 0..1"),
+    "reverse_kl": ("lower", "KL(p_generated || uniform) over modes, nats"),
+    r"iwae_log_likelihood_k\d+": ("higher", "IWAE bound on log p(x) per example, nats (k "
+                                            "importance samples; binarized pixels for Bernoulli)"),
+}
+
+_SYMBOL = {"higher": "\u2191 higher is better", "lower": "\u2193 lower is better", "": ""}
+
+
+def _entry(name):
+    if name in METRICS:
+        return METRICS[name]
+    for pattern, entry in METRICS.items():
+        if re.fullmatch(pattern, name):
+            return entry
+    return ("", "")
+
+
+def direction(name):
+    """"higher", "lower" or "" for a metric name."""
+    return _entry(name)[0]
+
+
+def direction_mark(name):
+    """E.g. "↓ lower is better" ("" for context values)."""
+    return _SYMBOL[direction(name)]
+
+
+def describe_metric(name, report):
+    """One line on what `name` measures in this report (feature extractor filled in).
+
+    Args:
+        name: a metric name of `report["metrics"]`.
+        report: the report dict (its `extractor`, `kind`, `is_splits`).
+
+    Returns:
+        E.g. "↓ lower is better; Frechet distance between Gaussian fits of ...".
+    """
+    extractor = report.get("extractor")
+    if report.get("kind") == "points":
+        features, classifier = "the raw 2-D points", "classifier"
+    elif extractor in (None, "none"):
+        features, classifier = "raw pixels", "classifier"
+    else:
+        features = f"{extractor} features"
+        classifier = f"{extractor} classifier"
+    text = _entry(name)[1].format(features=features, classifier=classifier,
+                                  splits=report.get("is_splits", 10))
+    mark = direction_mark(name)
+    return f"{mark}; {text}" if mark and text else mark or text
+
+
+def comparability_note(report):
+    """The caveat on FID/KID/IS values for this report's feature extractor, or None."""
+    extractor = report.get("extractor")
+    if report.get("kind") == "points":
+        return ("FID/KID here are computed on the raw 2-D points: they compare runs on the same "
+                "mixture only.")
+    if extractor == "inception":
+        return ("FID/KID/IS use InceptionV3 pool features (2048-d, 299x299), the features papers "
+                "report; values still depend on the sample counts.")
+    if extractor in (None, "none"):
+        return ("FID/KID use raw pixels as features: not comparable to Inception FID or to any "
+                "published number.")
+    return (f"FID/KID/IS use the {extractor} feature extractor (kgen's digits classifier: 64-d "
+            "features of 16x16 grayscale digits, 10 classes), not InceptionV3: the values compare "
+            "kgen runs with each other and are not comparable to Inception FID/KID/IS in papers. "
+            "KID is not rescaled (papers often print KID x 1000), so its size follows these "
+            "features' scale.")
