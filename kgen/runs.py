@@ -335,8 +335,10 @@ def config_differences(stored, config):
         old, new = stored.get(key), config.get(key)
         if key == "flags" and isinstance(old, dict) and isinstance(new, dict):
             # The command's flags, but those that only say how this invocation runs.
+            # (flags that are also config entries are compared there, once).
             diffs += [(f"--{k.replace('_', '-')}", old.get(k), new.get(k)) for k in sorted(set(old) | set(new))
-                      if k not in NOT_COMPARED and k not in PER_INVOCATION_FLAGS and old.get(k) != new.get(k)]
+                      if k not in NOT_COMPARED and k not in PER_INVOCATION_FLAGS and k not in config
+                      and old.get(k) != new.get(k)]
             continue
         if json.loads(json.dumps(old, default=str)) != json.loads(json.dumps(new, default=str)):
             diffs.append((key, old, new))
