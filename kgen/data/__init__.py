@@ -2,7 +2,9 @@
 
 Sources: ``"digits"`` (default, scikit-learn's real handwritten digits),
 ``"ring8"``/``"grid25"`` (2-D Gaussian mixtures), ``"tfds:<name>[:split]"``,
-a ``.npz`` file, or a folder of images. New sources plug in with
+a ``.npz`` file, or a folder of images. Sequence models read
+``"text:<file>"`` (character ids, vocabulary in ``info``) or a sequence
+``.npz`` through :func:`load_sequences`. New sources plug in with
 :func:`register_source`.
 
 Example:
@@ -37,6 +39,7 @@ from kgen.data.mixtures import MIXTURES, Mixture, get_mixture, grid25, ring8
 from kgen.data import tfds_source as _tfds_source  # noqa: E402,F401
 from kgen.data.images import IMAGE_EXTENSIONS, decode_image_file, find_image_files
 from kgen.data.pipeline import DataArrays, load, load_arrays, to_dataset
+from kgen.data.sequences import SequenceArrays, load_sequences
 
 __all__ = [
     "DataArrays",
@@ -46,6 +49,7 @@ __all__ = [
     "MIXTURES",
     "Mixture",
     "SCALES",
+    "SequenceArrays",
     "Source",
     "SourceData",
     "SourceRequest",
@@ -58,6 +62,7 @@ __all__ = [
     "grid25",
     "load",
     "load_arrays",
+    "load_sequences",
     "register_source",
     "resize_images",
     "resolve_source",

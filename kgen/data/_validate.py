@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from kgen.errors import UserError
+
 __all__ = [
     "DataError",
     "DataWarning",
@@ -32,10 +34,12 @@ _MIN_IMAGE_SIZE = 4
 _MAX_IMAGE_SIZE = 4096
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """Bad data or a bad data argument, raised before training starts.
 
-    The message names the offending value and how to fix it.
+    The message names the offending value and how to fix it. A `UserError`
+    (the CLI prints it as one line), and a `ValueError` for callers that
+    catch that.
 
     Example:
         >>> from kgen import data

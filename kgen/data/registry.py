@@ -66,12 +66,14 @@ class SourceData:
 
     Attributes:
         x: images as (N, H, W[, C]) in their native values (any numeric dtype),
-            or points as (N, D) when ``kind == "points"``.
+            or points as (N, D) when ``kind == "points"``, or sequences
+            (ids (N, T) / features (N, T, F)) when ``kind == "sequences"``.
         y: integer labels (N,) or ``None``.
         raw_range: the ``(low, high)`` range that ``x``'s native values span
             (e.g. ``(0, 255)`` for uint8, ``(0, 16)`` for sklearn digits);
             ``None`` for points.
-        kind: ``"images"`` or ``"points"``.
+        kind: ``"images"``, ``"points"`` or ``"sequences"`` (read with
+            :func:`kgen.data.load_sequences`).
         x_is_unit: ``x`` is already float in [0, 1] (decoded files); ``raw_range``
             then only says what ``scale=None`` should map it back to.
         num_classes: known class count, or ``None`` to infer from ``y``.
@@ -283,7 +285,8 @@ def resolve_source(source) -> tuple[Source, Optional[str]]:
                 return src, str(path)
         raise DataError(
             f"unsupported file type for source {source!r}; pass a .npz file "
-            "(keys 'images' and optional 'labels') or a folder of image files."
+            "(keys 'images' and optional 'labels'), a folder of image files, or "
+            f"'text:{source}' for a text read as characters."
         )
     if _looks_like_path(source):
         raise DataError(

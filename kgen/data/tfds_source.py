@@ -49,6 +49,14 @@ def _offline_help(name, split, err) -> str:
     )
 
 
+def _import_help(err) -> str:
+    return (
+        f"tensorflow-datasets cannot run here: {type(err).__name__}: {err}. This is an "
+        "installation problem, not a missing download: reinstall kgen (`pip install .` installs "
+        "tensorflow-datasets and its dependencies), or install the missing module with pip."
+    )
+
+
 @register_source(
     "tfds",
     prefix=True,
@@ -80,13 +88,17 @@ def load_tfds(request: SourceRequest) -> SourceData:
     supervised = bool(request.labels)
     try:
         import tensorflow_datasets as tfds
-
+    except ImportError as err:  # a broken install, not a missing download
+        raise DataError(_import_help(err)) from err
+    try:
         kwargs = {"download": opts.get("download", True)}
         if opts.get("data_dir") is not None:
             kwargs["data_dir"] = str(opts["data_dir"])
         ds, info = tfds.load(
             name, split=split, as_supervised=supervised, with_info=True, **kwargs
         )
+    except ImportError as err:  # tfds imports some modules lazily (importlib_resources)
+        raise DataError(_import_help(err)) from err
     except Exception as err:  # download, prepare and lookup errors all mean "no data"
         raise DataError(_offline_help(name, split, err)) from err
 

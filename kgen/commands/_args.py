@@ -1,0 +1,188 @@
+"""Argument types and flag groups shared by the commands; every check runs before any work.
+
+A type here raises `argparse.ArgumentTypeError`, which argparse turns into
+"argument --epochs: ..." and `kgen.cli` prints as one line with exit status 2.
+"""
+
+import argparse
+import math
+from pathlib import Path
+
+from kgen.errors import UserError
+
+#: Largest class count inferred from label values without --num-classes: a
+#: stray label of 1e6 would otherwise make a million-way embedding.
+MAX_INFERRED_CLASSES = 1000
+
+
+def _number(text, kind):
+    try:
+        value = kind(text)
+    except (TypeError, ValueError):
+        name = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {name}. Received: {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number. Received: {text!r}")
+    return value
+
+
+def int_at_least(low):
+    """An argparse type: an integer >= `low`."""
+
+    def parse(text):
+        value = _number(text, int)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}. Received: {value}")
+        return value
+
+    parse.__name__ = f"integer>={low}"
+    return parse
+
+
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
+
+
+def positive_float(text):
+    """An argparse type: a finite number > 0."""
+    value = _number(text, float)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0. Received: {value:g}")
+    return value
+
+
+def beta(text):
+    """An argparse type: an Adam beta in [0, 1)."""
+    value = _number(text, float)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1). Received: {value:g}")
+    return value
+
+
+def decay(text):
+    """An argparse type: an EMA decay in (0, 1)."""
+    value = _number(text, float)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1), e.g. 0.999. Received: {value:g}")
+    return value
+
+
+def fraction(text):
+    """An argparse type: a fraction in [0, 1)."""
+    value = _number(text, float)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1), e.g. 0.1. Received: {value:g}")
+    return value
+
+
+def power_of_two(text):
+    """An argparse type: an image size, a power of two in [4, 4096]."""
+    value = _number(text, int)
+    if not (4 <= value <= 4096 and value & (value - 1) == 0):
+        raise argparse.ArgumentTypeError(
+            f"must be a power of two between 4 and 4096 (8, 16, 32, ...). Received: {value}")
+    return value
+
+
+def value_range(text):
+    """An argparse type: `LOW,HIGH` with HIGH > LOW."""
+    parts = str(text).split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH (e.g. 0,255). Received: {text!r}")
+    low, high = (_number(p.strip(), float) for p in parts)
+    if not high > low:
+        raise argparse.ArgumentTypeError(f"HIGH must exceed LOW. Received: {text!r}")
+    return (low, high)
+
+
+def run_dir_of(path, need_model=True):
+    """Check that `path` is a finished run directory; a `UserError` names what is missing.
+
+    Args:
+        path: the RUN_DIR argument.
+        need_model: require `model.keras` (written when training finishes).
+
+    Returns:
+        `Path(path)`.
+    """
+    run = Path(path)
+    if not run.is_dir():
+        hint = " (it is a file)" if run.exists() else ""
+        raise UserError(f"run directory not found: '{run}'{hint}; pass a directory written by "
+                        f"`kgen train --run-dir DIR`.")
+    if need_model and not (run / "model.keras").is_file():
+        raise UserError(f"'{run}' holds no model.keras: its training did not finish. Re-run the same "
+                        f"`kgen train --run-dir {run}` to resume it from {run / 'checkpoints'}.")
+    return run
+
+
+# ----------------------------------------------------------------------------- data flags
+
+#: CLI flag -> (`kgen.data` option name, how it is passed). Only given flags are
+#: passed, and only to sources that accept them.
+SOURCE_OPTION_FLAGS = {
+    "image_key": "--image-key",
+    "label_key": "--label-key",
+    "value_range": "--value-range",
+    "data_dir": "--data-dir",
+    "download": "--no-download",
+}
+
+
+def add_data_arguments(p, default="digits", labels_help=None):
+    """The flags that choose and fix a data source (train and eval share them)."""
+    g = p.add_argument_group("data")
+    g.add_argument("--data", default=default,
+                   help="digits | ring8 | grid25 | tfds:NAME[:SPLIT] | FILE.npz | IMAGE_FOLDER | "
+                        "text:FILE (sequence models: also a sequence FILE.npz)")
+    g.add_argument("--image-size", type=power_of_two, default=None, metavar="N",
+                   help="resize images to NxN, a power of two (default: 16 for digits, else the "
+                        "native size)")
+    g.add_argument("--channels", type=int, choices=(1, 3, 4), default=None,
+                   help="convert images to 1 (gray), 3 (RGB) or 4 (RGBA) channels "
+                        "(default: keep them; mixed counts are an error)")
+    g.add_argument("--value-range", type=value_range, default=None, metavar="LOW,HIGH",
+                   help=".npz images: the range their values use (default: 0,255 for integers, "
+                        "0,1 for floats)")
+    g.add_argument("--image-key", default=None, metavar="KEY",
+                   help=".npz / tfds: the array or feature holding the images (default: images, x "
+                        "or x_train; tfds: image)")
+    g.add_argument("--label-key", default=None, metavar="KEY",
+                   help=".npz / tfds: the labels' array or feature (default: labels, y or y_train; "
+                        "tfds: label)")
+    g.add_argument("--on-error", choices=("fail", "skip"), default="fail",
+                   help="image folders: stop at unreadable files, or skip (and count) them")
+    g.add_argument("--labels", action=argparse.BooleanOptionalAction, default=None,
+                   help=labels_help or "use the source's labels (--no-labels ignores them)")
+    g.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="tfds: a prepared tensorflow-datasets directory (default: ~/tensorflow_datasets)")
+    g.add_argument("--no-download", dest="download", action="store_false", default=None,
+                   help="tfds: never try to download (use --data-dir as it is)")
+    g.add_argument("--seq-length", type=int_at_least(2), default=None, metavar="T",
+                   help="text:FILE: characters per window (default: 100); sequence .npz: ignored")
+    g.add_argument("--validation-split", type=fraction, default=0.1, metavar="F",
+                   help="sequence data: the last fraction F held out for validation")
+    return g
+
+
+def source_options(args, source):
+    """The `kgen.data` keyword options the given flags ask for; a flag the source ignores is an error."""
+    from kgen import data as kdata
+
+    src, _ = kdata.resolve_source(source)
+    options = {}
+    for name, flag in SOURCE_OPTION_FLAGS.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if name not in src.options:
+            takes = ", ".join(SOURCE_OPTION_FLAGS[o] for o in src.options if o in SOURCE_OPTION_FLAGS)
+            raise UserError(f"{flag} does not apply to --data {source} (source '{src.name}' takes "
+                            f"{takes or 'none of the source flags'}).")
+        options[name] = value
+    return options
+
+
+def on_error(args):
+    """The `kgen.data` name of --on-error."""
+    return "skip" if args.on_error == "skip" else "raise"
