@@ -1,6 +1,7 @@
 """Keras callbacks for generative models."""
 
 from kgen.callbacks.samples import JsonHistory, SampleGrid
+from kgen.callbacks.text_samples import TextSamples
 from kgen.callbacks.tricks import GeneratorEMA, InstanceNoiseSchedule
 
-__all__ = ["GeneratorEMA", "InstanceNoiseSchedule", "JsonHistory", "SampleGrid"]
+__all__ = ["GeneratorEMA", "InstanceNoiseSchedule", "JsonHistory", "SampleGrid", "TextSamples"]
