@@ -1,6 +1,8 @@
-"""`kgen sample`: write a PNG grid of samples from a trained run."""
+"""`kgen sample`: write a PNG grid of samples from a trained run (or text, for a language model)."""
 
-HELP = "write a PNG grid of samples from a trained run"
+from kgen.commands import _text_sample
+
+HELP = "write a PNG grid of samples from a trained run (text for a language model)"
 
 
 def add_arguments(p):
@@ -10,6 +12,7 @@ def add_arguments(p):
     p.add_argument("--labels", default=None,
                    help="comma-separated class ids for a conditional model (cycled over the grid)")
     p.add_argument("--out", default=None, help="PNG path (default RUN_DIR/samples/sample.png)")
+    _text_sample.add_arguments(p)
 
 
 def run(args):
@@ -21,6 +24,8 @@ def run(args):
     from kgen.images import save_grid
 
     model, config = runs.load_run(args.run_dir, compile=False)
+    if _text_sample.samples_text(model):
+        return _text_sample.run(model, args)
     # The model's own prior (InfoGAN codes, Gumbel one-hots, VQ indices, ...).
     inputs = model.prior.numpy_sample(args.n, np.random.default_rng(args.seed))
     if "labels" in inputs:

@@ -1,0 +1,166 @@
+package dev.kgen.edge
+
+import org.json.JSONObject
+import org.tensorflow.lite.Interpreter
+import java.io.File
+import java.util.Random
+import kotlin.math.exp
+import kotlin.math.roundToInt
+
+/**
+ * Generates text with a kgen char-RNN bundle: the `step` signature, one LiteRT call per character.
+ *
+ * The bundle (`kgen.models.language.export.export_char_rnn`, or `kgen export` of a char_rnn
+ * run) has one signature, `step`: inputs `ids` (int32, one character id per row; its
+ * metadata holds the `vocabulary` string, id i = vocabulary[i]) and `state` (float32
+ * [-1, S], zeros start a text); outputs `logits` (float32 [-1, V]) and `next_state`
+ * ([-1, S], fed back as `state`). There is no loop in the model: this class runs it, the same
+ * loop as `export/kgen_litert.py`'s TextGenerator, with the same sampling rules as kgen:
+ * temperature (0: greedy), then top-k (keep logits >= the k-th largest), then top-p (keep
+ * the logits whose exclusive cumulative probability is below p). Draws use java.util.Random,
+ * so a seed gives the same text every time on the device (other values than in Python).
+ * An int8_io file's int8 `state` is quantized/dequantized with the scale/zero point from
+ * metadata.json.
+ *
+ * val gen = KgenTextGenerator(File(context.filesDir, "char_bundle"), variant = "int8")
+ * val text = gen.generate("ROMEO:", length = 500, temperature = 0.8f, seed = 0L)
+ * gen.close()
+ */
+class KgenTextGenerator(
+    bundleDir: File,
+    variant: String = "int8",
+    numThreads: Int = 2,
+) : AutoCloseable {
+
+    val vocabulary: String
+    val defaultPrompt: String
+    private val stateSize: Int
+    private val idsName: String
+    private val stateName: String
+    private val stateInScale: Float
+    private val stateInZeroPoint: Int
+    private val stateOutScale: Float
+    private val stateOutZeroPoint: Int
+    private val logitsScale: Float
+    private val logitsZeroPoint: Int
+    private val interpreter: Interpreter
+
+    init {
+        val meta = JSONObject(File(bundleDir, "metadata.json").readText())
+        val signature = meta.getJSONObject("signatures").getJSONObject("step")
+        val files = signature.getJSONObject("files")
+        require(files.has(variant)) { "no '$variant' file for step in this bundle" }
+        val file = files.getJSONObject(variant)
+        val specs = signature.getJSONArray("inputs")
+        var ids: JSONObject? = null
+        var state: JSONObject? = null
+        for (i in 0 until specs.length()) {
+            val spec = specs.getJSONObject(i)
+            when (spec.getString("role")) {
+                "token" -> ids = spec
+                "state" -> state = spec
+            }
+        }
+        requireNotNull(ids) { "the step signature has no token input" }
+        requireNotNull(state) { "the step signature has no state input" }
+        vocabulary = ids.getString("vocabulary")
+        defaultPrompt = ids.optString("default_prompt", vocabulary.substring(0, 1))
+        idsName = ids.getString("name")
+        stateName = state.getString("name")
+        stateSize = state.getJSONArray("shape").getInt(1)
+        val qIn = file.getJSONObject("inputs").getJSONObject(stateName).optJSONObject("quantization")
+        stateInScale = qIn?.getDouble("scale")?.toFloat() ?: 0f
+        stateInZeroPoint = qIn?.getInt("zero_point") ?: 0
+        val outputs = file.getJSONObject("outputs")
+        val qState = outputs.getJSONObject("next_state").optJSONObject("quantization")
+        stateOutScale = qState?.getDouble("scale")?.toFloat() ?: 0f
+        stateOutZeroPoint = qState?.getInt("zero_point") ?: 0
+        val qLogits = outputs.getJSONObject("logits").optJSONObject("quantization")
+        logitsScale = qLogits?.getDouble("scale")?.toFloat() ?: 0f
+        logitsZeroPoint = qLogits?.getInt("zero_point") ?: 0
+        interpreter = Interpreter(File(bundleDir, file.getString("file")),
+                                  Interpreter.Options().setNumThreads(numThreads))
+    }
+
+    /** The prompt followed by `length` generated characters. */
+    fun generate(prompt: String = defaultPrompt, length: Int = 500, temperature: Float = 1f,
+                 topK: Int = 0, topP: Float = 1f, seed: Long = System.nanoTime()): String {
+        require(temperature >= 0f) { "temperature must be >= 0 (0: greedy)" }
+        require(topK >= 0 && topP > 0f && topP <= 1f) { "expected topK >= 0 and topP in (0, 1]" }
+        val random = Random(seed)
+        var state = FloatArray(stateSize)
+        var logits = FloatArray(0)
+        val start = prompt.ifEmpty { defaultPrompt }
+        val text = StringBuilder(start)
+        for (ch in start) {
+            val id = vocabulary.indexOf(ch)
+            require(id >= 0) { "character '$ch' is not in the model's vocabulary" }
+            val out = step(id, state); logits = out.first; state = out.second
+        }
+        repeat(length) {
+            val next = chooseNext(logits, temperature, topK, topP, random)
+            text.append(vocabulary[next])
+            val out = step(next, state); logits = out.first; state = out.second
+        }
+        return text.toString()
+    }
+
+    /** One character: (id, state) -> (logits, next state). */
+    fun step(id: Int, state: FloatArray): Pair<FloatArray, FloatArray> {
+        val stateIn: Any = if (stateInScale != 0f) arrayOf(ByteArray(stateSize) { quantize(state[it]) })
+                           else arrayOf(state)
+        val feeds = mapOf<String, Any>(idsName to intArrayOf(id), stateName to stateIn)
+        val v = vocabulary.length
+        val logitsOut: Any = if (logitsScale != 0f) arrayOf(ByteArray(v)) else arrayOf(FloatArray(v))
+        val stateOut: Any = if (stateOutScale != 0f) arrayOf(ByteArray(stateSize)) else arrayOf(FloatArray(stateSize))
+        interpreter.runSignature(feeds, mapOf("logits" to logitsOut, "next_state" to stateOut), "step")
+        return Pair(dequantize(logitsOut, logitsScale, logitsZeroPoint, v),
+                    dequantize(stateOut, stateOutScale, stateOutZeroPoint, stateSize))
+    }
+
+    private fun quantize(x: Float): Byte =
+        ((x / stateInScale).roundToInt() + stateInZeroPoint).coerceIn(-128, 127).toByte()
+
+    @Suppress("UNCHECKED_CAST")
+    private fun dequantize(out: Any, scale: Float, zeroPoint: Int, size: Int): FloatArray =
+        if (scale != 0f) { val b = (out as Array<ByteArray>)[0]; FloatArray(size) { (b[it] - zeroPoint) * scale } }
+        else (out as Array<FloatArray>)[0]
+
+    /** Greedy at temperature 0; else a draw from softmax(logits / T) after the top-k and top-p filters. */
+    private fun chooseNext(logits: FloatArray, temperature: Float, topK: Int, topP: Float, random: Random): Int {
+        if (temperature == 0f) return logits.indices.maxByOrNull { logits[it] } ?: 0
+        val z = FloatArray(logits.size) { logits[it] / temperature }
+        if (topK in 1 until z.size) {
+            val kth = z.sortedDescending()[topK - 1]
+            for (i in z.indices) if (z[i] < kth) z[i] = Float.NEGATIVE_INFINITY
+        }
+        if (topP < 1f) {
+            val ordered = z.sortedDescending()
+            val p = softmax(ordered.toFloatArray())
+            var before = 0.0
+            var cut = ordered[0]
+            for (i in ordered.indices) {
+                if (before < topP) cut = ordered[i] else break
+                before += p[i]
+            }
+            for (i in z.indices) if (z[i] < cut) z[i] = Float.NEGATIVE_INFINITY
+        }
+        val probs = softmax(z)
+        val u = random.nextDouble()
+        var cumulative = 0.0
+        for (i in probs.indices) {
+            cumulative += probs[i]
+            if (u < cumulative) return i
+        }
+        return probs.size - 1
+    }
+
+    private fun softmax(z: FloatArray): DoubleArray {
+        val max = z.filter { it.isFinite() }.maxOrNull() ?: 0f
+        val e = DoubleArray(z.size) { if (z[it].isFinite()) exp((z[it] - max).toDouble()) else 0.0 }
+        val sum = e.sum()
+        return DoubleArray(z.size) { e[it] / sum }
+    }
+
+    override fun close() = interpreter.close()
+}
