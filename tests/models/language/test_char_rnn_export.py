@@ -2,9 +2,6 @@
 and the edge runner generating text without TensorFlow."""
 
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import keras
@@ -18,25 +15,18 @@ from kgen.models.language import load_text_stream, stream_dataset
 from kgen.models.language.export import export_char_rnn, keras_greedy, litert_greedy
 
 ROOT = Path(__file__).resolve().parents[3]
-RUNNER = ROOT / "export" / "kgen_litert.py"
 SHAKESPEARE = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"
 VARIANTS = ("float32", "float16", "dynamic", "int8")
 
-# The runner's command line with `import tensorflow` made to fail; reports what got imported.
-_BLOCKED = textwrap.dedent("""
-    import json, runpy, sys
-    sys.modules["tensorflow"] = None
-    runner, argvs = sys.argv[1], json.loads(sys.argv[2])
-    for argv in argvs:
-        sys.argv = [runner, *argv]
-        try:
-            runpy.run_path(runner, run_name="__main__")
-        except SystemExit as exit:
-            assert not exit.code, exit.code
-    loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "kgen", "keras")
-                    and sys.modules[m] is not None)
-    print("RESULT", json.dumps(loaded))
-""")
+
+def _run_blocked(*argvs):
+    """The edge runner's command lines with `import tensorflow` made to fail (tests/export/test_runner.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kgen_test_runner", ROOT / "tests" / "export" / "test_runner.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module._run_blocked(*argvs)  # asserts that neither TensorFlow, keras nor kgen got imported
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +93,7 @@ def test_edge_runner_generates_text_without_tensorflow(exported, tmp_path):
                       "20", "--top-p", "0.95", "--seed", str(seed), "--out", str(outs[name])])
     argvs.append([str(bundle), "--variant", "int8", "--prompt", "ROMEO:", "--length", "50", "--temperature", "0.8",
                   "--seed", "0", "--out", str(outs["int8"])])
-    proc = subprocess.run([sys.executable, "-c", _BLOCKED, str(RUNNER), json.dumps(argvs)], capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    loaded = json.loads(next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))[len("RESULT "):])
-    assert loaded == [], f"the edge runner imported {loaded}"
+    proc = _run_blocked(*argvs)
     text = {name: path.read_text(encoding="utf-8") for name, path in outs.items()}
     # Greedy decoding on the device writes the Keras model's text; a seed gives the same text every time.
     assert text["greedy"] == report["text"]["keras"]["greedy_text"]
