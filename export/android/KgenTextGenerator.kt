@@ -34,6 +34,9 @@ class KgenTextGenerator(
 
     val vocabulary: String
     val defaultPrompt: String
+    /** The characters by id, as code points (a Kotlin Char is a UTF-16 unit: emoji take two). */
+    private val symbols: List<String>
+    private val index: Map<String, Int>
     private val stateSize: Int
     private val idsName: String
     private val stateName: String
@@ -64,7 +67,9 @@ class KgenTextGenerator(
         requireNotNull(ids) { "the step signature has no token input" }
         requireNotNull(state) { "the step signature has no state input" }
         vocabulary = ids.getString("vocabulary")
-        defaultPrompt = ids.optString("default_prompt", vocabulary.substring(0, 1))
+        symbols = vocabulary.codePoints().toArray().map { String(Character.toChars(it)) }
+        index = symbols.withIndex().associate { it.value to it.index }
+        defaultPrompt = ids.optString("default_prompt", symbols[0])
         idsName = ids.getString("name")
         stateName = state.getString("name")
         stateSize = state.getJSONArray("shape").getInt(1)
@@ -92,14 +97,14 @@ class KgenTextGenerator(
         var logits = FloatArray(0)
         val start = prompt.ifEmpty { defaultPrompt }
         val text = StringBuilder(start)
-        for (ch in start) {
-            val id = vocabulary.indexOf(ch)
-            require(id >= 0) { "character '$ch' is not in the model's vocabulary" }
+        for (codePoint in start.codePoints().toArray()) {
+            val ch = String(Character.toChars(codePoint))
+            val id = requireNotNull(index[ch]) { "character '$ch' is not in the model's vocabulary" }
             val out = step(id, state); logits = out.first; state = out.second
         }
         repeat(length) {
             val next = chooseNext(logits, temperature, topK, topP, random)
-            text.append(vocabulary[next])
+            text.append(symbols[next])
             val out = step(next, state); logits = out.first; state = out.second
         }
         return text.toString()
@@ -110,7 +115,7 @@ class KgenTextGenerator(
         val stateIn: Any = if (stateInScale != 0f) arrayOf(ByteArray(stateSize) { quantize(state[it]) })
                            else arrayOf(state)
         val feeds = mapOf<String, Any>(idsName to intArrayOf(id), stateName to stateIn)
-        val v = vocabulary.length
+        val v = symbols.size
         val logitsOut: Any = if (logitsScale != 0f) arrayOf(ByteArray(v)) else arrayOf(FloatArray(v))
         val stateOut: Any = if (stateOutScale != 0f) arrayOf(ByteArray(stateSize)) else arrayOf(FloatArray(stateSize))
         interpreter.runSignature(feeds, mapOf("logits" to logitsOut, "next_state" to stateOut), "step")
