@@ -1,9 +1,12 @@
-"""`kgen sample` for language models: continue a prompt with the model's own text sampler.
+"""`kgen sample` / `kgen export` for language models: the model's own text sampler and text export.
 
 `kgen sample RUN --prompt "ROMEO:" --length 500 --temperature 0.8 --seed 0`
 prints the text and writes it to `--out` (default `RUN/samples/sample.txt`).
-Kept apart from the image path of `kgen sample`, which calls in here when the
-run's model samples text (`kgen.models.CharRNN`).
+`kgen export RUN` writes the `step` bundle, calibrated on real states of the
+run's validation text and checked on greedy text
+(`kgen.models.language.export.export_char_rnn`). Kept apart from the image
+paths of both commands, which call in here when the run's model samples text
+(`kgen.models.CharRNN`).
 """
 
 from kgen.errors import UserError
@@ -42,3 +45,24 @@ def run(model, args):
     print(text)
     print(f"kgen: wrote {len(text)} characters to {out}")
     return 0
+
+
+def export_bundle(model, config, args, out):
+    """`kgen export` of a language model: the validation text of the run's `data` checks every variant."""
+    from kgen.models.language import load_text_stream
+    from kgen.models.language.export import export_char_rnn
+
+    if not config.get("data"):
+        raise UserError(f"kgen export: '{args.run_dir}/config.json' names no data; a language model is "
+                        "calibrated and checked on its validation text.")
+    stream = load_text_stream(config["data"])
+    report = export_char_rnn(model, out, stream.validation if stream.validation is not None else stream.train,
+                             quantize=args.quantize, calibration_samples=args.calibration_samples,
+                             parity_samples=args.parity_samples, floors=args.floor, gate=not args.no_gate,
+                             latency_runs=args.latency_runs, seed=args.seed)
+    text = report["text"]
+    for variant in report["variants"]:
+        if variant in text:
+            print(f"  {variant:8s} greedy agreement {text[variant]['agreement']:.4f}, greedy text identical for "
+                  f"{text[variant]['greedy_common_prefix']} of {text['greedy_length']} characters")
+    return report

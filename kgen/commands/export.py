@@ -1,5 +1,7 @@
 """`kgen export`: a trained run -> SavedModel + LiteRT variants + metadata/report, with a fidelity gate."""
 
+from kgen.commands import _text_sample
+
 HELP = "export a trained run as SavedModel + quantized LiteRT files, checked against a fidelity gate"
 
 
@@ -72,13 +74,16 @@ def run(args):
     out = Path(args.out) if args.out else Path(args.run_dir) / "export"
     images = None if args.no_real_data else _real_images(model, config, args.calibration_samples)
     try:
-        report = export.export_model(
-            model, out, quantize=args.quantize, calibration_samples=args.calibration_samples,
-            calibration_data=images, parity_samples=args.parity_samples, floors=args.floor,
-            gate=not args.no_gate, latency_runs=args.latency_runs,
-            class_names=config.get("class_names"), feature_extractor=args.features,
-            max_fid=args.max_fid, seed=args.seed,
-        )
+        if _text_sample.samples_text(model):
+            report = _text_sample.export_bundle(model, config, args, out)
+        else:
+            report = export.export_model(
+                model, out, quantize=args.quantize, calibration_samples=args.calibration_samples,
+                calibration_data=images, parity_samples=args.parity_samples, floors=args.floor,
+                gate=not args.no_gate, latency_runs=args.latency_runs,
+                class_names=config.get("class_names"), feature_extractor=args.features,
+                max_fid=args.max_fid, seed=args.seed,
+            )
     except export.FidelityError as error:
         print(f"kgen export: FAILED - {error}", file=sys.stderr)
         _print_table(error.report)

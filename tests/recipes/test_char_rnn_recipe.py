@@ -43,3 +43,8 @@ def test_recipe_smoke_then_kgen_sample_text(tmp_path, capsys):
     # A prompt character outside the vocabulary is a user error: one line, exit status 2.
     assert cli.main(["sample", str(run_dir), "--prompt", "ROMEO€", "--length", "5"]) == 2
     assert "€" in capsys.readouterr().err
+    # `kgen export` of the run: the step bundle, checked on the run's validation text.
+    assert cli.main(["export", str(run_dir), "--quantize", "float32", "--latency-runs", "0"]) == 0
+    report = json.loads((run_dir / "export" / "report.json").read_text())
+    assert report["passed"] and report["text"]["float32"]["greedy_identical"]
+    assert (run_dir / "export" / "step_float32.tflite").exists()
