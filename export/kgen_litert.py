@@ -251,8 +251,9 @@ def load_images(paths, spec):
 #
 # A char-RNN bundle has one signature, `step`: inputs `ids` (N,) int32 (role
 # "token"; its metadata holds the `vocabulary` string, id i = vocabulary[i])
-# and `state` (N, S) float32 (role "state", zeros start a text); outputs
-# `logits` (N, V) and `next_state` (N, S). No loop inside: the loop is here.
+# and one or more `state` role inputs (N, S) float32 (zeros start a text; an
+# LSTM has `state` and `cell_state`); outputs `logits` (N, V) and, for each
+# state input NAME, `next_NAME` to feed back. No loop inside: the loop is here.
 
 
 def softmax(logits):
@@ -314,17 +315,18 @@ class TextGenerator:
     def __init__(self, path, variant="float32", num_threads=None):
         self.bundle = Bundle(path, variant, num_threads)
         signature = self.bundle.signature("step")
-        specs = {spec["role"]: spec for spec in signature["inputs"]}
-        if "token" not in specs or "state" not in specs:
-            raise ValueError(f"{path}: the step signature needs a token and a state input")
-        self.vocabulary = specs["token"]["vocabulary"]
-        self.default_prompt = specs["token"].get("default_prompt") or self.vocabulary[0]
-        self.state_size = int(specs["state"]["shape"][1])
-        self._ids, self._state = specs["token"]["name"], specs["state"]["name"]
+        token = [spec for spec in signature["inputs"] if spec["role"] == "token"]
+        states = [spec for spec in signature["inputs"] if spec["role"] == "state"]
+        if len(token) != 1 or not states:
+            raise ValueError(f"{path}: the step signature needs one token input and state inputs")
+        self.vocabulary = token[0]["vocabulary"]
+        self.default_prompt = token[0].get("default_prompt") or self.vocabulary[0]
+        self._ids = token[0]["name"]
+        self.state_shapes = {spec["name"]: (1, int(spec["shape"][1])) for spec in states}
         interpreter, self._in, self._out = self.bundle._interpreter("step")  # noqa: SLF001 - same class family
         self.interpreter = interpreter
         # One row: size the tensors once, then only set/invoke/get per character.
-        for key, shape in ((self._ids, (1,)), (self._state, (1, self.state_size))):
+        for key, shape in ((self._ids, (1,)), *self.state_shapes.items()):
             interpreter.resize_tensor_input(self._in[key]["index"], shape, strict=True)
         interpreter.allocate_tensors()
         self._index = {ch: i for i, ch in enumerate(self.vocabulary)}
@@ -337,18 +339,21 @@ class TextGenerator:
         return [self._index[ch] for ch in text]
 
     def zero_state(self):
-        return np.zeros((1, self.state_size), np.float32)
+        """The states that start a text: zeros, by input name."""
+        return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}
 
     def step(self, char_id, state):
-        """One character: `(id, state (1, S))` -> `(logits (V,), next state (1, S))`."""
+        """One character: `(id, states by name)` -> `(logits (V,), next states by name)`."""
         interpreter = self.interpreter
         interpreter.set_tensor(self._in[self._ids]["index"],
                                _quantize(np.asarray([char_id], np.int32), self._in[self._ids]))
-        interpreter.set_tensor(self._in[self._state]["index"], _quantize(state, self._in[self._state]))
+        for name, value in state.items():
+            interpreter.set_tensor(self._in[name]["index"], _quantize(value, self._in[name]))
         interpreter.invoke()
         logits = _dequantize(interpreter.get_tensor(self._out["logits"]["index"]), self._out["logits"])
-        state = _dequantize(interpreter.get_tensor(self._out["next_state"]["index"]), self._out["next_state"])
-        return logits[0], np.asarray(state, np.float32)
+        nxt = {name: np.asarray(_dequantize(interpreter.get_tensor(self._out[f"next_{name}"]["index"]),
+                                            self._out[f"next_{name}"]), np.float32) for name in state}
+        return logits[0], nxt
 
     def generate_ids(self, prompt_ids, length, temperature=1.0, top_k=0, top_p=1.0, seed=None):
         """Read the prompt ids, then draw `length` ids (a list)."""

@@ -11,15 +11,16 @@ import kotlin.math.roundToInt
  * Generates text with a kgen char-RNN bundle: the `step` signature, one LiteRT call per character.
  *
  * The bundle (`kgen.models.language.export.export_char_rnn`, or `kgen export` of a char_rnn
- * run) has one signature, `step`: inputs `ids` (int32, one character id per row; its
- * metadata holds the `vocabulary` string, id i = vocabulary[i]) and `state` (float32
- * [-1, S], zeros start a text); outputs `logits` (float32 [-1, V]) and `next_state`
- * ([-1, S], fed back as `state`). There is no loop in the model: this class runs it, the same
- * loop as `export/kgen_litert.py`'s TextGenerator, with the same sampling rules as kgen:
+ * run) has one signature, `step`: input `ids` (int32, one character id per row; its metadata
+ * holds the `vocabulary` string, id i = vocabulary[i]) and the state inputs (role "state",
+ * float32 [-1, S]: `state`, plus `cell_state` for an LSTM; zeros start a text); outputs
+ * `logits` (float32 [-1, V]) and, for each state input NAME, `next_NAME`, fed back as NAME.
+ * There is no loop in the model: this class runs it, the same loop as
+ * `export/kgen_litert.py`'s TextGenerator, with the same sampling rules as kgen:
  * temperature (0: greedy), then top-k (keep logits >= the k-th largest), then top-p (keep
  * the logits whose exclusive cumulative probability is below p). Draws use java.util.Random,
  * so a seed gives the same text every time on the device (other values than in Python).
- * An int8_io file's int8 `state` is quantized/dequantized with the scale/zero point from
+ * An int8_io file's int8 states are quantized/dequantized with the scale/zero point from
  * metadata.json.
  *
  * val gen = KgenTextGenerator(File(context.filesDir, "char_bundle"), variant = "int8")
@@ -37,13 +38,12 @@ class KgenTextGenerator(
     /** The characters by id, as code points (a Kotlin Char is a UTF-16 unit: emoji take two). */
     private val symbols: List<String>
     private val index: Map<String, Int>
-    private val stateSize: Int
     private val idsName: String
-    private val stateName: String
-    private val stateInScale: Float
-    private val stateInZeroPoint: Int
-    private val stateOutScale: Float
-    private val stateOutZeroPoint: Int
+
+    private class State(val name: String, val size: Int, val inScale: Float, val inZeroPoint: Int,
+                        val outScale: Float, val outZeroPoint: Int)
+
+    private val states = mutableListOf<State>()
     private val logitsScale: Float
     private val logitsZeroPoint: Int
     private val interpreter: Interpreter
@@ -54,33 +54,32 @@ class KgenTextGenerator(
         val files = signature.getJSONObject("files")
         require(files.has(variant)) { "no '$variant' file for step in this bundle" }
         val file = files.getJSONObject(variant)
+        val tensorsIn = file.getJSONObject("inputs")
+        val tensorsOut = file.getJSONObject("outputs")
         val specs = signature.getJSONArray("inputs")
         var ids: JSONObject? = null
-        var state: JSONObject? = null
         for (i in 0 until specs.length()) {
             val spec = specs.getJSONObject(i)
+            val name = spec.getString("name")
             when (spec.getString("role")) {
                 "token" -> ids = spec
-                "state" -> state = spec
+                "state" -> {
+                    val qIn = tensorsIn.getJSONObject(name).optJSONObject("quantization")
+                    val qOut = tensorsOut.getJSONObject("next_$name").optJSONObject("quantization")
+                    states += State(name, spec.getJSONArray("shape").getInt(1),
+                                    qIn?.getDouble("scale")?.toFloat() ?: 0f, qIn?.getInt("zero_point") ?: 0,
+                                    qOut?.getDouble("scale")?.toFloat() ?: 0f, qOut?.getInt("zero_point") ?: 0)
+                }
             }
         }
         requireNotNull(ids) { "the step signature has no token input" }
-        requireNotNull(state) { "the step signature has no state input" }
+        require(states.isNotEmpty()) { "the step signature has no state input" }
         vocabulary = ids.getString("vocabulary")
         symbols = vocabulary.codePoints().toArray().map { String(Character.toChars(it)) }
         index = symbols.withIndex().associate { it.value to it.index }
         defaultPrompt = ids.optString("default_prompt", symbols[0])
         idsName = ids.getString("name")
-        stateName = state.getString("name")
-        stateSize = state.getJSONArray("shape").getInt(1)
-        val qIn = file.getJSONObject("inputs").getJSONObject(stateName).optJSONObject("quantization")
-        stateInScale = qIn?.getDouble("scale")?.toFloat() ?: 0f
-        stateInZeroPoint = qIn?.getInt("zero_point") ?: 0
-        val outputs = file.getJSONObject("outputs")
-        val qState = outputs.getJSONObject("next_state").optJSONObject("quantization")
-        stateOutScale = qState?.getDouble("scale")?.toFloat() ?: 0f
-        stateOutZeroPoint = qState?.getInt("zero_point") ?: 0
-        val qLogits = outputs.getJSONObject("logits").optJSONObject("quantization")
+        val qLogits = tensorsOut.getJSONObject("logits").optJSONObject("quantization")
         logitsScale = qLogits?.getDouble("scale")?.toFloat() ?: 0f
         logitsZeroPoint = qLogits?.getInt("zero_point") ?: 0
         interpreter = Interpreter(File(bundleDir, file.getString("file")),
@@ -93,7 +92,7 @@ class KgenTextGenerator(
         require(temperature >= 0f) { "temperature must be >= 0 (0: greedy)" }
         require(topK >= 0 && topP > 0f && topP <= 1f) { "expected topK >= 0 and topP in (0, 1]" }
         val random = Random(seed)
-        var state = FloatArray(stateSize)
+        var state: List<FloatArray> = states.map { FloatArray(it.size) }
         var logits = FloatArray(0)
         val start = prompt.ifEmpty { defaultPrompt }
         val text = StringBuilder(start)
@@ -110,21 +109,26 @@ class KgenTextGenerator(
         return text.toString()
     }
 
-    /** One character: (id, state) -> (logits, next state). */
-    fun step(id: Int, state: FloatArray): Pair<FloatArray, FloatArray> {
-        val stateIn: Any = if (stateInScale != 0f) arrayOf(ByteArray(stateSize) { quantize(state[it]) })
-                           else arrayOf(state)
-        val feeds = mapOf<String, Any>(idsName to intArrayOf(id), stateName to stateIn)
+    /** One character: (id, states in input order) -> (logits, next states). */
+    fun step(id: Int, state: List<FloatArray>): Pair<FloatArray, List<FloatArray>> {
+        val feeds = HashMap<String, Any>()
+        feeds[idsName] = intArrayOf(id)
+        val outputs = HashMap<String, Any>()
         val v = symbols.size
-        val logitsOut: Any = if (logitsScale != 0f) arrayOf(ByteArray(v)) else arrayOf(FloatArray(v))
-        val stateOut: Any = if (stateOutScale != 0f) arrayOf(ByteArray(stateSize)) else arrayOf(FloatArray(stateSize))
-        interpreter.runSignature(feeds, mapOf("logits" to logitsOut, "next_state" to stateOut), "step")
-        return Pair(dequantize(logitsOut, logitsScale, logitsZeroPoint, v),
-                    dequantize(stateOut, stateOutScale, stateOutZeroPoint, stateSize))
+        outputs["logits"] = if (logitsScale != 0f) arrayOf(ByteArray(v)) else arrayOf(FloatArray(v))
+        for ((i, s) in states.withIndex()) {
+            feeds[s.name] = if (s.inScale != 0f) arrayOf(ByteArray(s.size) { quantize(state[i][it], s) })
+                            else arrayOf(state[i])
+            outputs["next_${s.name}"] = if (s.outScale != 0f) arrayOf(ByteArray(s.size)) else arrayOf(FloatArray(s.size))
+        }
+        interpreter.runSignature(feeds, outputs, "step")
+        val logits = dequantize(outputs.getValue("logits"), logitsScale, logitsZeroPoint, v)
+        return Pair(logits, states.map { s ->
+            dequantize(outputs.getValue("next_${s.name}"), s.outScale, s.outZeroPoint, s.size) })
     }
 
-    private fun quantize(x: Float): Byte =
-        ((x / stateInScale).roundToInt() + stateInZeroPoint).coerceIn(-128, 127).toByte()
+    private fun quantize(x: Float, s: State): Byte =
+        ((x / s.inScale).roundToInt() + s.inZeroPoint).coerceIn(-128, 127).toByte()
 
     @Suppress("UNCHECKED_CAST")
     private fun dequantize(out: Any, scale: Float, zeroPoint: Int, size: Int): FloatArray =

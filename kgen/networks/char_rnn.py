@@ -10,7 +10,8 @@ share every weight:
   the final state, for training (truncated back-propagation through time);
 - `network.step(ids, state)`: ONE character `(N,)` -> logits `(N, V)` and the
   next state, with no loop inside, so LiteRT runs it as plain matmuls and the
-  caller (Python, the edge runner, an Android app) owns the generation loop.
+  caller (Python, the edge runner, an Android app) owns the generation loop
+  (exported as `step_split`: the h's and an LSTM's c's in two tensors).
 
 The state of all layers is packed into one float32 tensor `(N, state_size)`:
 layer 0's `h` (then `c` for an LSTM), layer 1's `h` (`c`), ...; zeros start a
@@ -140,12 +141,45 @@ class CharRNNNetwork(keras.Model):
         Calls the recurrent cells directly: no loop, so it exports to LiteRT
         as a fixed graph that an edge app calls once per character.
         """
+        logits, new = self.step_layers(ids, self.unpack_state(state))
+        return logits, self.pack_state(new)
+
+    def step_layers(self, ids, per_layer):
+        """`step` on each layer's list of state tensors (`[h, c]` or `[h]`); returns logits and new lists."""
         x = self.embedding(ops.cast(ids, "int32"))
         new = []
-        for rnn, states in zip(self.recurrent, self.unpack_state(state)):
-            x, next_states = rnn.cell(x, states, training=False)
+        for rnn, states in zip(self.recurrent, per_layer):
+            x, next_states = rnn.cell(x, [ops.cast(t, self.compute_dtype) for t in states], training=False)
             new.append(list(next_states))
-        return self.head(x), self.pack_state(new)
+        return self.head(x), new
+
+    def split_state(self, state):
+        """A packed state as the exported step's inputs: `{"state": every layer's h}` (+ `"cell_state"`: c).
+
+        An LSTM's cell state c grows far beyond h's [-1, 1] (|c| ~ 40 after
+        training on Shakespeare); in one tensor, int8 quantization would share
+        one scale between them and round every h away.
+        """
+        per_layer = self.unpack_state(state)
+        parts = {"state": ops.cast(ops.concatenate([layer[0] for layer in per_layer], axis=-1), "float32")}
+        if self.cell == "lstm":
+            parts["cell_state"] = ops.cast(ops.concatenate([layer[1] for layer in per_layer], axis=-1), "float32")
+        return parts
+
+    def step_split(self, ids, state, cell_state=None):
+        """`step` on the split state of `split_state`: -> `{"logits", "next_state"[, "next_cell_state"]}`."""
+        u = self.units
+        hs = [state[:, i * u:(i + 1) * u] for i in range(self.num_layers)]
+        if self.cell == "lstm":
+            per_layer = [[h, cell_state[:, i * u:(i + 1) * u]] for i, h in enumerate(hs)]
+        else:
+            per_layer = [[h] for h in hs]
+        logits, new = self.step_layers(ids, per_layer)
+        out = {"logits": logits,
+               "next_state": ops.cast(ops.concatenate([layer[0] for layer in new], axis=-1), "float32")}
+        if self.cell == "lstm":
+            out["next_cell_state"] = ops.cast(ops.concatenate([layer[1] for layer in new], axis=-1), "float32")
+        return out
 
     def get_config(self):
         return {"name": self.name, "vocabulary_size": self.vocabulary_size, "cell": self.cell,

@@ -47,9 +47,8 @@ class _Carry:
         self.state = None
 
 
-def _step_endpoint_call(network, ids, state):
-    logits, next_state = network.step(ids, state)
-    return {"logits": logits, "next_state": next_state}
+def _step_endpoint_call(network, ids, state, cell_state=None):
+    return network.step_split(ids, state, cell_state)
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -314,25 +313,28 @@ class CharRNN(SingleObjectiveSteps, GenerativeModel):
         """One `step` signature: a character id and the state -> next-character logits and state.
 
         No loop inside, so LiteRT runs it as a fixed graph; the caller starts
-        from the zero state and feeds `next_state` back (see
-        `export/kgen_litert.py` and `export/android/KgenTextGenerator.kt`).
+        from zero states and feeds each `next_<name>` output back as input
+        `<name>` (see `export/kgen_litert.py` and
+        `export/android/KgenTextGenerator.kt`). The state is every layer's h
+        (`state`) and, for an LSTM, every layer's c (`cell_state`), apart, so
+        each gets its own int8 scale.
         """
         net = self.network
-        state_info = {"initial": "zeros", "cell": net.cell, "units": net.units, "num_layers": net.num_layers,
-                      "layout": ("per layer: h then c" if net.cell == "lstm" else "per layer: h") +
-                                ", layer 0 first"}
-        return [Endpoint(
-            "step", net,
-            [TensorSpec("ids", (), "int32", "token",
-                        {"distribution": {"type": "categorical", "num_classes": self.vocabulary_size,
-                                          "shape": []},
-                         "vocabulary": self.vocabulary, "default_prompt": self.default_prompt()}),
-             TensorSpec("state", (net.state_size,), "float32", "state", state_info)],
-            [TensorSpec("logits", (self.vocabulary_size,), "float32", "output",
-                        {"note": "next-character logits; sample softmax(logits / temperature)"}),
-             TensorSpec("next_state", (net.state_size,), "float32", "state",
-                        {"note": "feed back as `state` with the next character"})],
-            call=_step_endpoint_call)]
+        width = net.num_layers * net.units
+        kinds = [("state", "h")] + ([("cell_state", "c")] if net.cell == "lstm" else [])
+        inputs = [TensorSpec("ids", (), "int32", "token",
+                             {"distribution": {"type": "categorical", "num_classes": self.vocabulary_size,
+                                               "shape": []},
+                              "vocabulary": self.vocabulary, "default_prompt": self.default_prompt()})]
+        outputs = [TensorSpec("logits", (self.vocabulary_size,), "float32", "output",
+                              {"note": "next-character logits; sample softmax(logits / temperature)"})]
+        for name, kind in kinds:
+            info = {"initial": "zeros", "feedback": f"next_{name}", "cell": net.cell, "units": net.units,
+                    "num_layers": net.num_layers, "layout": f"every layer's {kind}, layer 0 first"}
+            inputs.append(TensorSpec(name, (width,), "float32", "state", info))
+            outputs.append(TensorSpec(f"next_{name}", (width,), "float32", "state",
+                                      {"note": f"feed back as `{name}` with the next character"}))
+        return [Endpoint("step", net, inputs, outputs, call=_step_endpoint_call)]
 
     def get_config(self):
         return {**super().get_config(), "network": keras.saving.serialize_keras_object(self.network),

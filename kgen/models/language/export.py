@@ -24,7 +24,6 @@ import numpy as np
 
 from kgen.export import bundle as bundle_lib
 from kgen.export.runtime import LiteRTModel
-from kgen.models.language.text_data import stream_batches
 
 #: Least agreement of teacher-forced greedy predictions with the Keras model, per variant.
 DEFAULT_AGREEMENT_FLOORS = {"float32": 0.999, "float16": 0.99, "dynamic": 0.95, "int8": 0.9, "int8_io": 0.9}
@@ -38,7 +37,7 @@ def real_step_inputs(model, ids, n=200, warmup=64, seed=0):
     the state reached; row 0 keeps the zero state (the start of a text).
 
     Returns:
-        `{"ids": int32 (n,), "state": float32 (n, state_size)}`.
+        `{"ids": int32 (n,), "state": float32 (n, layers * units)}` (+ `"cell_state"` for an LSTM).
     """
     ids = np.asarray(ids, np.int32)
     warmup = int(min(warmup, len(ids) - 2))
@@ -49,7 +48,17 @@ def real_step_inputs(model, ids, n=200, warmup=64, seed=0):
     _, state = model.network(chunk[:, :-1], model.network.zero_state(n), training=False)
     state = np.asarray(state).copy()
     state[0] = 0.0
-    return {"ids": chunk[:, -1].astype(np.int32), "state": state.astype(np.float32)}
+    return {"ids": chunk[:, -1].astype(np.int32),
+            **{k: np.asarray(v, np.float32) for k, v in model.network.split_state(state).items()}}
+
+
+def zero_states(model, n):
+    """The step signature's state inputs for `n` rows starting a text: zeros, by name."""
+    return {k: np.asarray(v) for k, v in model.network.split_state(model.network.zero_state(n)).items()}
+
+
+def _feedback(out, states):
+    return {name: out[f"next_{name}"] for name in states}
 
 
 def keras_greedy(model, prompt_ids, length):
@@ -59,28 +68,29 @@ def keras_greedy(model, prompt_ids, length):
 
 def litert_greedy(runner, model, prompt_ids, length):
     """Greedy continuation of a prompt with a LiteRT `step` runner, one character per call."""
-    state = np.zeros((1, model.network.state_size), np.float32)
+    states = zero_states(model, 1)
     logits = None
     for i in prompt_ids:
-        out = runner(ids=np.asarray([i], np.int32), state=state)
-        logits, state = out["logits"], out["next_state"]
+        out = runner(ids=np.asarray([i], np.int32), **states)
+        logits, states = out["logits"], _feedback(out, states)
     drawn = []
     for _ in range(int(length)):
         nxt = int(np.argmax(logits[0]))
         drawn.append(nxt)
-        out = runner(ids=np.asarray([nxt], np.int32), state=state)
-        logits, state = out["logits"], out["next_state"]
+        out = runner(ids=np.asarray([nxt], np.int32), **states)
+        logits, states = out["logits"], _feedback(out, states)
     return np.asarray(drawn, np.int32)
 
 
-def _teacher_forced_argmax(step, ids, tracks, state_size):
-    """Argmax predictions along `tracks` rows of a text, one `step(ids, state)` call per character."""
+def _teacher_forced_argmax(step, ids, tracks, model):
+    """Argmax predictions along `tracks` rows of a text, one `step(ids=..., **states)` call per character."""
     rows = ids[: len(ids) // tracks * tracks].reshape(tracks, -1)
-    state = np.zeros((tracks, state_size), np.float32)
+    states = zero_states(model, tracks)
     preds = []
     for t in range(rows.shape[1] - 1):
-        logits, state = step(rows[:, t].astype(np.int32), state)
-        preds.append(np.argmax(logits, axis=-1))
+        out = step(ids=rows[:, t].astype(np.int32), **states)
+        states = _feedback(out, states)
+        preds.append(np.argmax(out["logits"], axis=-1))
     return np.stack(preds, axis=1), rows[:, 1:]
 
 
@@ -104,24 +114,17 @@ def text_parity(model, bundle_dir, variants, ids, prompt=None, greedy_length=200
     ids = np.asarray(ids, np.int32)[: int(chars)]
     want = keras_greedy(model, prompt_ids, greedy_length)
 
-    def keras_step(x, state):
-        logits, nxt = model.network.step(x, state)
-        return np.asarray(logits), np.asarray(nxt)
+    def keras_step(ids, **states):
+        return {k: np.asarray(v) for k, v in model.network.step_split(ids, **states).items()}
 
-    reference, _ = _teacher_forced_argmax(keras_step, ids, tracks, model.network.state_size)
+    reference, _ = _teacher_forced_argmax(keras_step, ids, tracks, model)
     result = {"keras": {"greedy_text": prompt + model.decode(want)}, "prompt": prompt,
               "greedy_length": int(greedy_length), "agreement_characters": int(reference.size)}
     for variant in variants:
         path = Path(bundle_dir) / bundle_lib.tflite_filename("step", variant)
         if not path.exists():
             continue
-        runner = LiteRTModel(path)
-
-        def lite_step(x, state, runner=runner):
-            out = runner(ids=x, state=state)
-            return out["logits"], out["next_state"]
-
-        preds, _ = _teacher_forced_argmax(lite_step, ids, tracks, model.network.state_size)
+        preds, _ = _teacher_forced_argmax(LiteRTModel(path), ids, tracks, model)
         single = LiteRTModel(path)
         got = litert_greedy(single, model, prompt_ids, greedy_length)
         same = got == want

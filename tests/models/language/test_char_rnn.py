@@ -284,3 +284,15 @@ def test_text_samples_callback_writes_files_and_tensorboard_text(tmp_path):
     logged = events.Tensors("samples/text")
     assert [e.step for e in logged] == [1, 2]
     assert tf.make_ndarray(logged[-1].tensor_proto).item().decode("utf-8").strip().startswith("abc")
+
+
+def test_stream_batches_reset_every_track_periodically_and_staggered():
+    windows, reset = stream_batches(np.arange(4 * 60 + 1), 4, 5, reset_every=3)
+    assert reset.shape == (12, 4) and (reset[0] == 1).all()
+    for b in range(4):
+        assert [k for k in range(1, 12) if reset[k, b]] == [k for k in range(1, 12) if (k + b) % 3 == 0]
+    assert len({tuple(np.nonzero(reset[1:, b])[0]) for b in range(3)}) == 3  # staggered, not all at once
+    # Consecutive chunks of a row continue the same track: chunk k ends where chunk k + 1 starts.
+    np.testing.assert_array_equal(windows[1:, :, 0], windows[:-1, :, -1])
+    _, default = stream_batches(np.arange(4 * 60 + 1), 4, 5)
+    assert default[1:].sum() == 0

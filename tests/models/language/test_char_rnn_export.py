@@ -49,10 +49,10 @@ def test_every_variant_passes_on_logits_and_text(exported):
     assert report["passed"], report["failures"]
     meta = json.loads((bundle / "metadata.json").read_text())
     step = meta["signatures"]["step"]
-    assert [s["name"] for s in step["inputs"]] == ["ids", "state"]
-    assert [s["name"] for s in step["outputs"]] == ["logits", "next_state"]
+    assert [s["name"] for s in step["inputs"]] == ["ids", "state", "cell_state"]  # an LSTM: h and c apart
+    assert [s["name"] for s in step["outputs"]] == ["logits", "next_state", "next_cell_state"]
     assert step["inputs"][0]["vocabulary"] == model.vocabulary
-    assert step["inputs"][1]["shape"] == [-1, model.network.state_size]
+    assert step["inputs"][1]["shape"] == step["inputs"][2]["shape"] == [-1, model.network.state_size // 2]
     for variant in VARIANTS:
         figures = report["endpoints"]["step"]["variants"][variant]
         text = report["text"][variant]
@@ -72,12 +72,14 @@ def test_litert_step_loop_matches_keras_logits_along_a_text(exported):
     model, bundle, _, stream = exported
     runner = LiteRTModel(bundle / "step_float32.tflite")
     ids = stream.validation[:40]
-    keras_logits, _ = model.network(ids[None], training=False)
-    state = np.zeros((1, model.network.state_size), np.float32)
+    keras_logits, final = model.network(ids[None], training=False)
+    states = {"state": np.zeros((1, 96), np.float32), "cell_state": np.zeros((1, 96), np.float32)}
     for t, i in enumerate(ids):
-        out = runner(ids=np.asarray([i], np.int32), state=state)
+        out = runner(ids=np.asarray([i], np.int32), **states)
         np.testing.assert_allclose(out["logits"][0], np.asarray(keras_logits)[0, t], atol=1e-4)
-        state = out["next_state"]
+        states = {"state": out["next_state"], "cell_state": out["next_cell_state"]}
+    for name, value in model.network.split_state(final).items():
+        np.testing.assert_allclose(states[name], np.asarray(value), atol=1e-4)
     prompt = model.encode("ROMEO:")
     np.testing.assert_array_equal(litert_greedy(runner, model, prompt, 60), keras_greedy(model, prompt, 60))
 
@@ -104,14 +106,16 @@ def test_edge_runner_generates_text_without_tensorflow(exported, tmp_path):
 
 
 def test_the_step_signature_has_no_random_op_and_takes_an_id_and_a_state():
-    model = zoo.build("char_rnn", (9,), tiny=True, seed=0)
-    (endpoint,) = model.export_endpoints()
-    assert endpoint.name == "step" and [s.role for s in endpoint.inputs] == ["token", "state"]
     from kgen.export.savedmodel import find_random_ops, input_signature
 
-    fn = tf.function(lambda ids, state: endpoint.call(endpoint.network, ids, state),
-                     input_signature=input_signature(endpoint))
-    assert find_random_ops(fn.get_concrete_function()) == []
+    for cell, roles in (("lstm", ["token", "state", "state"]), ("gru", ["token", "state"])):
+        model = zoo.build("char_rnn", (9,), tiny=True, seed=0, cell=cell)
+        (endpoint,) = model.export_endpoints()
+        assert endpoint.name == "step" and [s.role for s in endpoint.inputs] == roles
+        assert [s.name for s in endpoint.outputs][1:] == [f"next_{s.name}" for s in endpoint.inputs[1:]]
+        fn = tf.function(lambda *args: endpoint.call(endpoint.network, *args),
+                         input_signature=input_signature(endpoint))
+        assert find_random_ops(fn.get_concrete_function()) == []
 
 
 @pytest.mark.slow
@@ -134,5 +138,9 @@ def test_kotlin_text_generator_reads_only_fields_the_bundle_has(exported):
     missing = used - keys(meta) - {"scale", "zero_point"}
     assert not missing, f"KgenTextGenerator.kt reads {sorted(missing)}, absent from metadata.json"
     assert "{scale, zero_point}" in export_doc
-    assert {"step", "vocabulary", "next_state", "logits", "quantization", "files"} <= used
+    assert {"step", "vocabulary", "logits", "quantization", "files", "role", "shape"} <= used
     assert '"token"' in source and '"state"' in source and 'runSignature' in source
+    # Each state input NAME is fed back from output next_NAME, as the metadata records.
+    assert '"next_$name"' in source and '"next_${s.name}"' in source
+    assert all(spec["feedback"] == f"next_{spec['name']}" for spec in meta["signatures"]["step"]["inputs"]
+               if spec["role"] == "state")
