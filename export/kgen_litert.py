@@ -9,12 +9,15 @@ outputs (value range, `to_pixels`), and each file's int8 scale/zero point.
 Command line:
     python export/kgen_litert.py BUNDLE --variant int8 --n 16 --out grid.png [--labels 3,3,7] [--seed 0]
     python export/kgen_litert.py BUNDLE --variant float32 --encode a.png b.png --out codes.npz
+    python export/kgen_litert.py BUNDLE --variant int8 --prompt "ROMEO:" --length 500 --temperature 0.8 \
+        --seed 0 --out sample.txt [--top-k 0] [--top-p 1]       # a char-RNN bundle (`step` signature)
 
 Module:
     >>> bundle = Bundle("bundle", variant="int8")
     >>> images = bundle.generate(16, seed=0)           # float images in the output value range
     >>> save_grid(images, "grid.png", bundle.output_spec("generate")["to_pixels"])
     >>> codes = bundle.encode(images)                  # dict output name -> array
+    >>> text = TextGenerator("char_bundle", "int8").generate("ROMEO:", 500, temperature=0.8, seed=0)
 """
 
 import argparse
@@ -244,6 +247,149 @@ def load_images(paths, spec):
     return from_pixels(np.stack(batch), spec["to_pixels"])
 
 
+# -- text: character-level language models (a `step` signature) -----------------------------
+#
+# A char-RNN bundle has one signature, `step`: inputs `ids` (N,) int32 (role
+# "token"; its metadata holds the `vocabulary` string, id i = vocabulary[i])
+# and one or more `state` role inputs (N, S) float32 (zeros start a text; an
+# LSTM has `state` and `cell_state`); outputs `logits` (N, V) and, for each
+# state input NAME, `next_NAME` to feed back. No loop inside: the loop is here.
+
+
+def softmax(logits):
+    """Softmax of a 1-D float array (float64, max-subtracted)."""
+    z = np.asarray(logits, np.float64)
+    z = np.exp(z - z[np.isfinite(z)].max())
+    return z / z.sum()
+
+
+def filter_logits(logits, top_k=0, top_p=1.0):
+    """Set logits outside the top-k / top-p set to -inf, by the rules of kgen's sampler.
+
+    top-k (k > 0) keeps the logits >= the k-th largest; top-p (p < 1) then
+    keeps every logit whose exclusive cumulative probability (the mass of the
+    strictly more likely ones) is below p. Ties at a cut are kept.
+    """
+    logits = np.array(logits, np.float32, copy=True).reshape(-1)
+    if top_k and 0 < int(top_k) < logits.size:
+        kth = np.sort(logits)[::-1][int(top_k) - 1]
+        logits[logits < kth] = -np.inf
+    if top_p is not None and float(top_p) < 1.0:
+        ordered = np.sort(logits)[::-1]
+        probs = softmax(ordered)
+        before = np.cumsum(probs) - probs
+        cut = ordered[before < float(top_p)].min()
+        logits[logits < cut] = -np.inf
+    return logits
+
+
+def choose_next(logits, temperature=1.0, top_k=0, top_p=1.0, rng=None):
+    """The next character id: argmax at temperature 0, else a draw from the filtered softmax.
+
+    Args:
+        logits: the step's logits for one row, `(V,)`.
+        temperature: softmax temperature (0: greedy).
+        top_k, top_p: filters (0 / 1: off).
+        rng: a `numpy.random.Generator` (one uniform draw per character).
+    """
+    logits = np.asarray(logits, np.float32).reshape(-1)
+    if float(temperature) <= 0.0:
+        return int(np.argmax(logits))
+    probs = softmax(filter_logits(logits / np.float32(temperature), top_k, top_p))
+    return int(min(np.searchsorted(np.cumsum(probs), rng.random(), side="right"), probs.size - 1))
+
+
+class TextGenerator:
+    """Generate text with a char-RNN bundle: one LiteRT `step` call per character.
+
+    Args:
+        path: bundle folder.
+        variant: "float32", "dynamic", "float16", "int8" or "int8_io".
+        num_threads: interpreter threads.
+
+    Example:
+        >>> gen = TextGenerator("bundle", variant="int8")
+        >>> print(gen.generate("ROMEO:", length=500, temperature=0.8, seed=0))
+    """
+
+    def __init__(self, path, variant="float32", num_threads=None):
+        self.bundle = Bundle(path, variant, num_threads)
+        signature = self.bundle.signature("step")
+        token = [spec for spec in signature["inputs"] if spec["role"] == "token"]
+        states = [spec for spec in signature["inputs"] if spec["role"] == "state"]
+        if len(token) != 1 or not states:
+            raise ValueError(f"{path}: the step signature needs one token input and state inputs")
+        self.vocabulary = token[0]["vocabulary"]
+        self.default_prompt = token[0].get("default_prompt") or self.vocabulary[0]
+        self._ids = token[0]["name"]
+        self.state_shapes = {spec["name"]: (1, int(spec["shape"][1])) for spec in states}
+        interpreter, self._in, self._out = self.bundle._interpreter("step")  # noqa: SLF001 - same class family
+        self.interpreter = interpreter
+        # One row: size the tensors once, then only set/invoke/get per character.
+        for key, shape in ((self._ids, (1,)), *self.state_shapes.items()):
+            interpreter.resize_tensor_input(self._in[key]["index"], shape, strict=True)
+        interpreter.allocate_tensors()
+        self._index = {ch: i for i, ch in enumerate(self.vocabulary)}
+
+    def encode(self, text):
+        """Character ids of `text` (ValueError naming characters outside the vocabulary)."""
+        unknown = sorted({ch for ch in text if ch not in self._index})
+        if unknown:
+            raise ValueError(f"characters {unknown} are not in the model's vocabulary; remove them from the prompt")
+        return [self._index[ch] for ch in text]
+
+    def zero_state(self):
+        """The states that start a text: zeros, by input name."""
+        return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}
+
+    def step(self, char_id, state):
+        """One character: `(id, states by name)` -> `(logits (V,), next states by name)`."""
+        interpreter = self.interpreter
+        interpreter.set_tensor(self._in[self._ids]["index"],
+                               _quantize(np.asarray([char_id], np.int32), self._in[self._ids]))
+        for name, value in state.items():
+            interpreter.set_tensor(self._in[name]["index"], _quantize(value, self._in[name]))
+        interpreter.invoke()
+        logits = _dequantize(interpreter.get_tensor(self._out["logits"]["index"]), self._out["logits"])
+        nxt = {name: np.asarray(_dequantize(interpreter.get_tensor(self._out[f"next_{name}"]["index"]),
+                                            self._out[f"next_{name}"]), np.float32) for name in state}
+        return logits[0], nxt
+
+    def generate_ids(self, prompt_ids, length, temperature=1.0, top_k=0, top_p=1.0, seed=None):
+        """Read the prompt ids, then draw `length` ids (a list)."""
+        rng = np.random.default_rng(seed)
+        state = self.zero_state()
+        logits = None
+        for i in prompt_ids:
+            logits, state = self.step(i, state)
+        drawn = []
+        for _ in range(int(length)):
+            nxt = choose_next(logits, temperature, top_k, top_p, rng)
+            drawn.append(nxt)
+            logits, state = self.step(nxt, state)
+        return drawn
+
+    def generate(self, prompt=None, length=500, temperature=1.0, top_k=0, top_p=1.0, seed=None):
+        """The prompt followed by `length` generated characters (same seed: same text)."""
+        prompt = prompt or self.default_prompt
+        drawn = self.generate_ids(self.encode(prompt), length, temperature, top_k, top_p, seed)
+        return prompt + "".join(self.vocabulary[i] for i in drawn)
+
+
+def write_text(args, bundle_path):
+    """The command line's text mode: generate, write `--out`, report characters per second."""
+    import time
+
+    gen = TextGenerator(bundle_path, args.variant, args.threads)
+    start = time.perf_counter()
+    text = gen.generate(args.prompt, args.length, args.temperature, args.top_k, args.top_p, args.seed)
+    seconds = time.perf_counter() - start
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"wrote {len(text)} characters ({args.variant}, {args.length / max(seconds, 1e-9):.0f} "
+          f"generated characters/s) -> {args.out}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Run a kgen bundle with LiteRT (no TensorFlow).")
     parser.add_argument("bundle", help="bundle folder (metadata.json + .tflite files)")
@@ -255,8 +401,16 @@ def main(argv=None):
     parser.add_argument("--latents", default=None, help=".npy file of latents (N, latent_dim)")
     parser.add_argument("--encode", nargs="+", default=None, metavar="IMAGE", help="images to encode")
     parser.add_argument("--threads", type=int, default=None, help="interpreter threads")
-    parser.add_argument("--out", required=True, help="PNG grid (generate) or .npz codes (encode)")
+    parser.add_argument("--out", required=True,
+                        help="PNG grid (generate), .npz codes (encode) or a text file (language models)")
+    parser.add_argument("--prompt", default=None, help="language models: text to continue")
+    parser.add_argument("--length", type=int, default=500, help="language models: characters to generate")
+    parser.add_argument("--temperature", type=float, default=1.0, help="language models: 0 decodes greedily")
+    parser.add_argument("--top-k", type=int, default=0, help="language models: keep the k likeliest (0: off)")
+    parser.add_argument("--top-p", type=float, default=1.0, help="language models: nucleus mass (1: off)")
     args = parser.parse_args(argv)
+    if "step" in load_metadata(args.bundle)["signatures"]:
+        return write_text(args, args.bundle)
     bundle = Bundle(args.bundle, args.variant, args.threads)
     if args.encode:
         name = args.signature or "encode"

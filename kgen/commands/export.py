@@ -8,6 +8,7 @@ from kgen.commands._args import (data_options_from, non_negative_int, positive_f
                                  run_dir_of)
 from kgen.commands._progress import Progress
 from kgen.errors import UserError
+from kgen.commands import _text_sample
 
 HELP = "export a trained run as SavedModel + quantized LiteRT files, checked against a fidelity gate"
 
@@ -115,13 +116,16 @@ def run(args):
     images = None if args.no_real_data else _real_images(model, config, args.calibration_samples)
     bar = Progress("kgen export", args.verbose)
     try:
-        report = export.export_model(
-            model, out, quantize=variants, calibration_samples=args.calibration_samples,
-            calibration_data=images, parity_samples=args.parity_samples, floors=args.floor,
-            gate=not args.no_gate, latency_runs=args.latency_runs,
-            class_names=config.get("class_names"), feature_extractor=args.features,
-            max_fid=args.max_fid, seed=args.seed, verbose=args.verbose >= 2, progress=bar,
-        )
+        if _text_sample.samples_text(model):
+            report = _text_sample.export_bundle(model, config, args, out)
+        else:
+            report = export.export_model(
+                model, out, quantize=variants, calibration_samples=args.calibration_samples,
+                calibration_data=images, parity_samples=args.parity_samples, floors=args.floor,
+                gate=not args.no_gate, latency_runs=args.latency_runs,
+                class_names=config.get("class_names"), feature_extractor=args.features,
+                max_fid=args.max_fid, seed=args.seed, verbose=args.verbose >= 2, progress=bar,
+            )
     except export.FidelityError as error:
         bar.close()
         print(f"kgen export: FAILED - {error}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""`kgen sample`: write a PNG grid of samples from a trained run."""
+"""`kgen sample`: write a PNG grid of samples from a trained run (or text, for a language model)."""
 
 import json
 from pathlib import Path
@@ -7,7 +7,9 @@ from kgen.commands._args import non_negative_int, positive_int, run_dir_of
 from kgen.commands._progress import Progress
 from kgen.errors import UserError
 
-HELP = "write a PNG grid of samples from a trained run"
+from kgen.commands import _text_sample
+
+HELP = "write a PNG grid of samples from a trained run (text for a language model)"
 
 _BATCH = 256
 
@@ -22,6 +24,7 @@ def add_arguments(p):
     p.add_argument("--out", default=None, metavar="FILE.png",
                    help="PNG path (default: RUN_DIR/samples/sample.png)")
     p.add_argument("--verbose", type=int, choices=(0, 1), default=1, help="0: no progress bar")
+    _text_sample.add_arguments(p)
 
 
 def _label_ids(text, num_classes, run_dir):
@@ -50,6 +53,10 @@ def run(args):
     run_dir = run_dir_of(args.run_dir)
     config_path = run_dir / runs.CONFIG
     config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    if config.get("data_kind") == "text" or config.get("model") == "char_rnn":
+        model, config = runs.load_run(run_dir, compile=False)
+        if _text_sample.samples_text(model):
+            return _text_sample.run(model, args)
     if config.get("data_kind", "images") != "images":
         raise UserError(f"kgen sample writes image grids; '{run_dir}' holds a model of "
                         f"{config['data_kind']} ({config.get('model')}).")

@@ -4,16 +4,18 @@
 - `kgen.models.gan`: the GAN engine and its variants, penalties and tricks.
 - `kgen.models.autoencoders`: deterministic autoencoders.
 - `kgen.models.vae`: variational autoencoders.
+- `kgen.models.language`: character-level language models (char-RNN).
 
 Importing a family registers its models with Keras (`package="kgen"`) and
 its builders with `kgen.zoo`.
 """
 
-from kgen.models import autoencoders, core, gan, vae
+from kgen.models import autoencoders, core, gan, language, vae
 from kgen.models.autoencoders import *  # noqa: F401,F403
 from kgen.models.core import Endpoint, GenerativeModel, TensorSpec
 from kgen.models.gan import *  # noqa: F401,F403
+from kgen.models.language import *  # noqa: F401,F403
 from kgen.models.vae import *  # noqa: F401,F403
 
-__all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "autoencoders", "core", "gan", "vae",
-           *autoencoders.__all__, *gan.__all__, *vae.__all__]
+__all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "autoencoders", "core", "gan", "language", "vae",
+           *autoencoders.__all__, *gan.__all__, *language.__all__, *vae.__all__]

@@ -9,3 +9,6 @@ __all__ += ["build_mlp_generator", "build_mlp_discriminator"]
 from kgen.networks.projection import build_projection_discriminator  # noqa: E402
 
 __all__ += ["build_projection_discriminator"]
+from kgen.networks.char_rnn import CharRNNNetwork, build_char_rnn_network  # noqa: E402
+
+__all__ += ["CharRNNNetwork", "build_char_rnn_network"]
