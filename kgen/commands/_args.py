@@ -158,8 +158,9 @@ def add_data_arguments(p, default=None, labels_help=None):
     g.add_argument("--no-download", dest="download", action="store_false", default=None,
                    help="tfds: never try to download (use --data-dir as it is)")
     g.add_argument("--seq-length", type=int_at_least(2), default=None, metavar="T",
-                   help="text:FILE: characters per window (default: 100); sines: steps "
-                        "(default: 32); .npz sequences keep their length")
+                   help="text:FILE: characters per window (default: 100; character models: 64, "
+                        "plus the next character); sines: steps (default: 32); .npz sequences keep "
+                        "their length")
     g.add_argument("--validation-split", type=fraction, default=None, metavar="F",
                    help="sequence data: the last fraction F held out for validation (default: 0.1)")
     return g

@@ -44,9 +44,12 @@ HELP = "train a model (default: DCGAN on the embedded digits) into a run directo
 STRATEGIES = ("auto", "default", "cpu", "gpu", "mirrored", "multiworker", "tpu")
 MIXED_PRECISION = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 #: The embedded (offline) data set of each data kind: --data when none is given.
-DEFAULT_DATA = {"images": "digits", "points": "ring8", "sequences": "sines"}
+DEFAULT_DATA = {"images": "digits", "points": "ring8", "sequences": "sines", "text": "zen"}
 _KIND_SOURCES = {"images": "digits, FILE.npz, an image folder or tfds:NAME",
-                 "points": "ring8 or grid25", "sequences": "sines, text:FILE or a sequence FILE.npz"}
+                 "points": "ring8 or grid25", "sequences": "sines, text:FILE or a sequence FILE.npz",
+                 "text": "text:FILE (any UTF-8 text) or zen"}
+#: Sources of character ids, the data of "text" models (character language models).
+_TEXT_SOURCES = ("text", "zen")
 # Flags recorded in config.json for --config replay; the rest are per invocation.
 _NOT_RECORDED = {"config", "list_models", "run_dir", "debug", "_run", "command", "resume", "overwrite"}
 
@@ -229,6 +232,10 @@ def _check_source_kind(args, builder):
     if builder.data == "sequences" and Path(args.data).suffix.lower() == ".npz":
         return  # a sequence .npz; load_sequences reads it
     src, _ = kdata.resolve_source(args.data)
+    if builder.data == "text":
+        if src.name not in _TEXT_SOURCES:
+            _kind_mismatch(args, builder, src.kind)
+        return
     if src.kind != builder.data:
         _kind_mismatch(args, builder, src.kind)
 
@@ -243,6 +250,14 @@ def load_data(args, builder):
     """Read the data source the flags name (sequence models: `kgen.data.load_sequences`)."""
     from kgen import data as kdata
 
+    if builder.data == "text":
+        # Windows of T + 1 ids: the model reads the first T and predicts the last T.
+        length = (args.seq_length or 64) + 1
+        seqs = kdata.load_sequences(args.data, length=length, seed=args.seed,
+                                    validation_split=0.1 if args.validation_split is None
+                                    else args.validation_split, **source_options(args, args.data))
+        info = {**seqs.info, "kind": "text", "value_range": None, "vocabulary": seqs.vocabulary}
+        return Data(x=seqs.x, x_val=seqs.x_val, info=info)
     if builder.data == "sequences":
         seqs = kdata.load_sequences(args.data, length=args.seq_length, seed=args.seed,
                                     validation_split=0.1 if args.validation_split is None
@@ -354,6 +369,8 @@ def build_model(args, builder, data):
         kwargs["latent_dim"] = args.latent_dim
     if builder.labels:
         kwargs["num_classes"] = data.num_classes
+    if builder.data == "text":
+        kwargs["vocabulary"] = "".join(data.info["vocabulary"])
     if args.jit:
         kwargs["jit_compile"] = True
     with strategy.scope():
@@ -416,7 +433,7 @@ def make_datasets(args, model, strategy, data):
                         f"--data {args.data} has {n}; lower --batch-size.")
     repeat = args.steps_per_epoch is not None
     validation = None
-    if data.info.get("kind") == "sequences":
+    if data.info.get("kind") in ("sequences", "text"):
         dataset = kdata.sequence_dataset(data.x, data.one_hot, batch_size=batch, seed=args.seed,
                                          repeat=repeat)
         if data.x_val is not None and len(data.x_val):

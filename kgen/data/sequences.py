@@ -27,7 +27,10 @@ Example:
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import dataclasses
+import io
 import zipfile
 from pathlib import Path
 from typing import Optional
@@ -187,10 +190,6 @@ def load_text(request: SourceRequest) -> SourceData:
         ['\\n', ' ', '!']
     """
     path = Path(request.arg).expanduser()
-    opts = request.options
-    length = _check_int("length", opts.get("length", DEFAULT_LENGTH), 2)
-    stride = _check_int("stride", opts.get("stride") or length, 1)
-    split = _check_split(opts.get("validation_split", 0.1))
     if not path.is_file():
         raise DataError(f"text file not found: '{path}' (resolved to '{path.resolve()}'); pass "
                         "text:<path to a UTF-8 text file>.")
@@ -200,25 +199,61 @@ def load_text(request: SourceRequest) -> SourceData:
     except UnicodeDecodeError as err:
         raise DataError(f"'{path}' is not UTF-8 text (byte {err.start}: {raw[err.start:err.start + 1]!r}); "
                         "re-encode it, e.g. `iconv -f latin1 -t utf-8`.") from None
+    return _text_windows(text, f"'{path}'", request, {"path": str(path)})
+
+
+def _text_windows(text, where, request, info=None):
+    """Character-id windows of `text` (first part training, last `validation_split` validation)."""
+    opts = request.options
+    length = _check_int("length", opts.get("length", DEFAULT_LENGTH), 2)
+    stride = _check_int("stride", opts.get("stride") or length, 1)
+    split = _check_split(opts.get("validation_split", 0.1))
     vocabulary = sorted(set(text))
     index = {ch: i for i, ch in enumerate(vocabulary)}
     ids = np.fromiter((index[ch] for ch in text), np.int32, len(text))
     cut = len(ids) - int(round(split * len(ids)))
     train, val = ids[:cut], ids[cut:]
     if len(train) < length:
-        raise DataError(f"'{path}' has {len(text)} characters: its first {cut} (the training part) "
+        raise DataError(f"{where} has {len(text)} characters: its first {cut} (the training part) "
                         f"are fewer than one window of length={length}; lower length, or use a "
                         "longer text.")
     if split and len(val) < length:
-        raise DataError(f"'{path}': the last {split:.0%} ({len(val)} characters) hold no window of "
+        raise DataError(f"{where}: the last {split:.0%} ({len(val)} characters) hold no window of "
                         f"length={length}; lower length, or pass validation_split=0.")
     return SourceData(
         x=_windows(train, length, stride),
         kind="sequences",
-        info={"path": str(path), "vocabulary": vocabulary, "num_characters": len(text),
+        info={**(info or {}), "vocabulary": vocabulary, "num_characters": len(text),
               "validation": _windows(val, length, stride) if split else None,
               "encoding": "ids", "length": length, "stride": stride, "validation_split": split},
     )
+
+
+@register_source(
+    "zen",
+    options=("length", "stride", "validation_split"),
+    description="embedded text: the Zen of Python (PEP 20), 856 characters, for smoke runs of character models",
+    kind="sequences",
+)
+def load_zen(request: SourceRequest) -> SourceData:
+    """The Zen of Python (PEP 20) as character-id windows: the embedded default of character models.
+
+    Offline and tiny (856 characters): enough to check that a character
+    model trains and samples; train on a real corpus with ``text:FILE``.
+    Same options and result as :func:`load_text`, but windows overlap by
+    default (``stride`` 1, ``length`` 32) so the tiny text gives hundreds.
+
+    Example:
+        >>> from kgen import data
+        >>> len(data.load_sequences("zen").vocabulary)  # doctest: +SKIP
+        42
+    """
+    # `import this` prints the text on first import: read it quietly.
+    with contextlib.redirect_stdout(io.StringIO()):
+        import this
+    text = codecs.decode(this.s, "rot13")
+    opts = {"length": 32, "stride": 1, **{k: v for k, v in request.options.items() if v is not None}}
+    return _text_windows(text, "the Zen of Python", dataclasses.replace(request, options=opts))
 
 
 @register_source(
