@@ -58,7 +58,11 @@ class WGAN(GAN):
         return keras.optimizers.RMSprop(5e-5)
 
     def get_config(self):
-        return {**super().get_config(), "clip_value": self.clip_value}
+        # The clipping is `clip_value`; the other penalties stay in `penalties`.
+        config = super().get_config()
+        config["penalties"] = [keras.saving.serialize_keras_object(p) for p in self.penalties
+                               if not isinstance(p, WeightClipping)]
+        return {**config, "clip_value": self.clip_value}
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -99,8 +103,12 @@ class WGANGP(GAN):
         return keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
 
     def get_config(self):
+        # The penalty is `gradient_penalty_weight` / `one_sided`; others stay in `penalties`.
         gp = self.gradient_penalty
-        return {**super().get_config(), "gradient_penalty_weight": gp.weight, "one_sided": gp.one_sided}
+        config = super().get_config()
+        config["penalties"] = [keras.saving.serialize_keras_object(p) for p in self.penalties
+                               if not isinstance(p, GradientPenalty)]
+        return {**config, "gradient_penalty_weight": gp.weight, "one_sided": gp.one_sided}
 
 
 def _reject_batch_norm(network):
