@@ -307,3 +307,32 @@ def _assert_in_support(part, value):
         assert set(np.unique(value)) <= {0.0, 1.0}
     else:
         assert np.isfinite(value).all()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_trains_under_mixed_bfloat16_with_float32_losses_samples_and_export(name, tmp_path):
+    """bfloat16 compute, float32 weights, losses and samples, no loss scaling; exports in float32."""
+    builder = zoo.get(name)
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        _, model = _fresh(name)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert all(v.dtype == "float32" for v in model.trainable_variables)
+    for opt in [getattr(model, a, None) for a in ("optimizer", "d_optimizer", "g_optimizer")]:
+        assert not isinstance(opt, keras.optimizers.LossScaleOptimizer), f"{name}: bfloat16 needs no loss scaling"
+    x, y = _example(builder)
+    batch = 8 * getattr(model, "d_steps", 1)
+    x = np.concatenate([x] * math.ceil(batch / len(x)))[:batch]
+    y = None if y is None else np.concatenate([y] * math.ceil(batch / len(y)))[:batch]
+    logs = model.train_on_batch(x, y, return_dict=True) if y is not None else model.train_on_batch(
+        x, return_dict=True)
+    assert logs and all(np.isfinite(v) for v in logs.values()), (name, logs)
+    if model.prior:
+        assert np.asarray(model.generate(3)).dtype == np.float32
+    first = model.export_endpoints()[0]
+    feed = _endpoint_inputs(model, first, x, y)
+    model.export(str(tmp_path / "sm"))
+    got = tf.saved_model.load(str(tmp_path / "sm")).signatures[first.name](
+        **{s.name: tf.constant(feed[s.name]) for s in first.inputs})
+    assert all(v.dtype == tf.float32 for v in got.values() if v.dtype.is_floating)
