@@ -155,7 +155,9 @@ def run_one(kind, mix_name, seed, settings):
     mixture = getattr(kgen.data, mix_name)()
     settings = {**resolve(settings, mix_name)}
     settings["run_steps"] = settings["steps"]
+    keras.config.set_dtype_policy(settings.get("policy", "float32"))
     gan = make_model(kind, seed, settings)
+    keras.config.set_dtype_policy("float32")
     ema = GeneratorEMA(EMA_DECAY)
     t0 = time.perf_counter()
     gan.fit(dataset(mixture, seed, settings.get("batch", BATCH) * gan.d_steps), steps_per_epoch=settings["steps"],
@@ -165,7 +167,7 @@ def run_one(kind, mix_name, seed, settings):
     cov = mode_coverage(keras.ops.convert_to_numpy(gan.generate(z)), mixture)
     cov_ema = mode_coverage(keras.ops.convert_to_numpy(ema.generate(z)), mixture)
     return {"mixture": mix_name, "model": kind, "seed": seed, "steps": settings["steps"], "seconds": seconds,
-            "generator": cov.as_dict(), "ema": cov_ema.as_dict()}
+            "policy": settings.get("policy", "float32"), "generator": cov.as_dict(), "ema": cov_ema.as_dict()}
 
 
 def unroll_cost(ks=(0, 1, 5, 10), steps=100):
@@ -242,6 +244,8 @@ def main(argv=None):
     p.add_argument("--resume", action="store_true", help="skip runs already in --results")
     p.add_argument("--table-only", action="store_true", help="print the table of --results and exit")
     p.add_argument("--no-unroll-cost", action="store_true", help="skip the step-time-vs-k measurement")
+    p.add_argument("--mixed-precision", choices=("bf16", "fp16"), default=None,
+                   help="train in mixed_bfloat16 / mixed_float16 (default: float32)")
     args = p.parse_args(argv)
     if args.table_only:
         print_table(_load(args.results), args.mixtures, args.models)
@@ -260,6 +264,8 @@ def main(argv=None):
             s["steps"] = args.steps
         elif args.quick:
             s["steps"] = {m: resolve(s, m)["steps"] // 4 for m in args.mixtures}
+        if args.mixed_precision:
+            s["policy"] = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[args.mixed_precision]
         settings[kind] = s
         print(f"{kind}: {s}")
     done = {(r["model"], r["mixture"], r["seed"]) for r in _load(args.results)} if args.resume else set()

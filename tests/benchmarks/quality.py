@@ -93,8 +93,12 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--mixed-precision", choices=("bf16", "fp16"), default=None,
+                        help="build kgen's models under mixed_bfloat16 / mixed_float16 (the baseline stays "
+                             "float32; default: float32)")
     args = parser.parse_args(argv)
 
+    import keras
     import numpy as np
 
     from kgen import metrics, zoo
@@ -121,7 +125,13 @@ def main(argv=None):
         rows.append(real_row)
         print(_fmt(real_row), flush=True)
         for model_name in models:
-            model = build(model_name, shape, args.latent_dim, args.seed)
+            policy = ({"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[args.mixed_precision]
+                      if args.mixed_precision and model_name != "baseline_dcgan" else "float32")
+            keras.config.set_dtype_policy(policy)
+            try:
+                model = build(model_name, shape, args.latent_dim, args.seed)
+            finally:
+                keras.config.set_dtype_policy("float32")
             seconds, logs = train(model, model_name, x, args.steps, args.batch_size, args.seed)
             fake = generate(model, model_name, args.n_samples, args.latent_dim, args.seed)
             row = {"data": data_name, "model": model_name, "seconds": seconds,
