@@ -191,7 +191,8 @@ def dense_pair(input_shape, code_dim, hidden_units, activation="relu",
     return enc, dec
 
 
-@register_builder("autoencoder", scale="sigmoid")
+@register_builder("autoencoder", scale="sigmoid",
+                  paper="Hinton & Salakhutdinov 2006, https://doi.org/10.1126/science.1127647")
 def build_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, hidden_units=None,
                       reconstruction_loss="mse", learning_rate=1e-3, seed=None, latent_dim=None,
                       **compile_kwargs):
@@ -207,7 +208,8 @@ def build_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, 
                     **compile_kwargs)
 
 
-@register_builder("conv_autoencoder", scale="sigmoid")
+@register_builder("conv_autoencoder", scale="sigmoid",
+                  paper="Masci et al. 2011, https://doi.org/10.1007/978-3-642-21735-7_7")
 def build_conv_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, filters=None,
                            upsample="transpose", reconstruction_loss="bce", learning_rate=1e-3,
                            seed=None, latent_dim=None, **compile_kwargs):

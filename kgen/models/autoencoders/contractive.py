@@ -52,7 +52,8 @@ class ContractiveAutoencoder(Autoencoder):
         return {**super().get_config(), "weight": self.weight}
 
 
-@register_builder("contractive_autoencoder", scale="sigmoid")
+@register_builder("contractive_autoencoder", scale="sigmoid",
+                  paper="Rifai et al. 2011, https://icml.cc/2011/papers/455_icmlpaper.pdf")
 def build_contractive_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None,
                                   hidden_units=None, weight=0.1, reconstruction_loss="mse",
                                   learning_rate=1e-3, seed=None, latent_dim=None, **compile_kwargs):

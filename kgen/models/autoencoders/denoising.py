@@ -184,7 +184,8 @@ class DenoisingAutoencoder(Autoencoder):
         return super().from_config(config)
 
 
-@register_builder("denoising_autoencoder", scale="sigmoid")
+@register_builder("denoising_autoencoder", scale="sigmoid",
+                  paper="Vincent et al. 2008, https://doi.org/10.1145/1390156.1390294")
 def build_denoising_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None,
                                 hidden_units=None, corruption="masking", corruption_kwargs=None,
                                 reconstruction_loss="bce", learning_rate=1e-3, seed=None,

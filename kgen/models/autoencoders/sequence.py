@@ -103,7 +103,8 @@ class SequenceAutoencoder(Autoencoder):
         return {**config, "mask_value": self.mask_value}
 
 
-@register_builder("sequence_autoencoder", data="sequences", scale="tanh")
+@register_builder("sequence_autoencoder", data="sequences", scale="tanh",
+                  paper="Srivastava et al. 2015, https://arxiv.org/abs/1502.04681")
 def build_sequence_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, units=None,
                                mask_value=0.0, learning_rate=1e-3, seed=None, latent_dim=None,
                                **compile_kwargs):

@@ -82,7 +82,8 @@ class SparseAutoencoder(Autoencoder):
                 "rho": self.rho}
 
 
-@register_builder("sparse_autoencoder", scale="sigmoid")
+@register_builder("sparse_autoencoder", scale="sigmoid",
+                  paper="Ng 2011, https://web.stanford.edu/class/cs294a/sparseAutoencoder.pdf")
 def build_sparse_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None,
                              hidden_units=None, penalty="kl", weight=3.0, rho=0.05,
                              reconstruction_loss="mse", learning_rate=1e-3, seed=None,

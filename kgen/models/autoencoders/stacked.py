@@ -112,7 +112,8 @@ class _LevelLoss(keras.losses.Loss):
         return {**super().get_config(), "kind": self.kind}
 
 
-@register_builder("stacked_autoencoder", scale="sigmoid")
+@register_builder("stacked_autoencoder", scale="sigmoid",
+                  paper="Bengio et al. 2007, https://papers.nips.cc/paper/3048")
 def build_stacked_autoencoder(input_shape, num_classes=None, tiny=False, layer_sizes=None,
                               activation="sigmoid", reconstruction_loss="bce", learning_rate=1e-3,
                               seed=None, latent_dim=None, **compile_kwargs):

@@ -183,7 +183,8 @@ class GumbelSoftmaxVAE(SingleObjectiveSteps, EncoderDecoderConfig, GenerativeMod
                 "anneal_rate": self.anneal_rate, "binarize": self.binarize}
 
 
-@register_builder("gumbel_vae", scale="sigmoid")
+@register_builder("gumbel_vae", scale="sigmoid",
+                  paper="Jang et al. 2017, https://arxiv.org/abs/1611.01144")
 def build_gumbel_vae(input_shape, num_classes=None, tiny=False, num_variables=None,
                      num_categories=None, hidden_units=None, temperature=1.0, min_temperature=0.5,
                      anneal_rate=3e-5, learning_rate=1e-3, seed=None, latent_dim=None, **compile_kwargs):

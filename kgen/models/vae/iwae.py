@@ -43,7 +43,8 @@ class IWAE(VAE):
         return {**super().get_config(), "num_samples": self.num_samples}
 
 
-@register_builder("iwae", scale="sigmoid")
+@register_builder("iwae", scale="sigmoid",
+                  paper="Burda et al. 2016, https://arxiv.org/abs/1509.00519")
 def build_iwae(input_shape, num_classes=None, tiny=False, latent_dim=None, arch="dense",
                hidden_units=None, filters=None, num_samples=None, likelihood="bernoulli",
                binarize="dynamic", learning_rate=1e-3, seed=None, **compile_kwargs):

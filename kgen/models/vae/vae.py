@@ -438,7 +438,8 @@ def _build(cls, input_shape, num_classes, tiny, latent_dim, arch, hidden_units, 
     return model
 
 
-@register_builder("vae", scale="sigmoid")
+@register_builder("vae", scale="sigmoid",
+                  paper="Kingma & Welling 2014, https://arxiv.org/abs/1312.6114")
 def build_vae(input_shape, num_classes=None, tiny=False, latent_dim=None, arch="dense",
               hidden_units=None, filters=None, likelihood="bernoulli", binarize="dynamic",
               beta=1.0, kl_warmup_steps=0, learning_rate=1e-3, seed=None, upsample="transpose",
@@ -463,7 +464,8 @@ def build_vae(input_shape, num_classes=None, tiny=False, latent_dim=None, arch="
                   beta=beta, kl_warmup_steps=kl_warmup_steps, seed=seed)
 
 
-@register_builder("conv_vae", scale="sigmoid")
+@register_builder("conv_vae", scale="sigmoid",
+                  paper="Kingma & Welling 2014, https://arxiv.org/abs/1312.6114")
 def build_conv_vae(input_shape, num_classes=None, tiny=False, **kwargs):
     """Convolutional VAE (strided-conv encoder, transposed/resize-conv decoder), Bernoulli."""
     kwargs.setdefault("arch", "conv")
@@ -471,7 +473,8 @@ def build_conv_vae(input_shape, num_classes=None, tiny=False, **kwargs):
     return build_vae(input_shape, num_classes=num_classes, tiny=tiny, **kwargs)
 
 
-@register_builder("beta_vae", scale="sigmoid")
+@register_builder("beta_vae", scale="sigmoid",
+                  paper="Higgins et al. 2017, https://openreview.net/forum?id=Sy2fzU9gl")
 def build_beta_vae(input_shape, num_classes=None, tiny=False, beta=4.0, kl_warmup_steps=1000,
                    **kwargs):
     """beta-VAE (Higgins et al., 2017): KL weight beta (4 by default) with a KL warm-up."""
@@ -481,7 +484,8 @@ def build_beta_vae(input_shape, num_classes=None, tiny=False, beta=4.0, kl_warmu
                      kl_warmup_steps=kl_warmup_steps, **kwargs)
 
 
-@register_builder("cvae", labels=True, scale="sigmoid")
+@register_builder("cvae", labels=True, scale="sigmoid",
+                  paper="Sohn et al. 2015, https://papers.nips.cc/paper/5775")
 def build_cvae(input_shape, num_classes=10, tiny=False, **kwargs):
     """Conditional VAE (Sohn et al., 2015): one-hot labels into encoder and decoder."""
     return build_vae(input_shape, num_classes=num_classes or 10, tiny=tiny, **kwargs)

@@ -256,7 +256,8 @@ class VQVAE(SingleObjectiveSteps, EncoderDecoderConfig, GenerativeModel):
                 "decay": self.quantizer.decay}
 
 
-@register_builder("vqvae", scale="sigmoid")
+@register_builder("vqvae", scale="sigmoid",
+                  paper="van den Oord et al. 2017, https://arxiv.org/abs/1711.00937")
 def build_vqvae(input_shape, num_classes=None, tiny=False, num_embeddings=None, embedding_dim=None,
                 filters=None, commitment_cost=0.25, ema=False, upsample="transpose",
                 learning_rate=2e-4, seed=None, latent_dim=None, **compile_kwargs):
