@@ -8,6 +8,7 @@ from pathlib import Path
 from kgen.export import load_metadata
 
 KOTLIN = Path(__file__).resolve().parents[2] / "export" / "android" / "KgenGenerator.kt"
+KOTLIN_TEXT = KOTLIN.with_name("KgenTextGenerator.kt")
 _JSON_GET = re.compile(
     r'\b(?:get|opt)(?:JSONObject|JSONArray|String|Double|Int)\("([a-z_0-9]+)"|\bhas\("([a-z_0-9]+)"\)')
 
@@ -131,3 +132,60 @@ def test_kotlin_class_compiles_and_runs_on_a_real_bundle(cgan_bundle, tmp_path, 
         assert r["feeds"] == {**feeds, f"output:{sig['outputs'][0]['name']}": f"{out}[3x{h}x{w}x{c}]"}
         assert r["pixel"] == _expected_pixel(meta, r["variant"]), r
     assert results[2]["feeds"]["latent"].startswith("byte")  # int8_io quantizes the latents
+
+
+@pytest.fixture(scope="module")
+def char_bundle(tmp_path_factory):
+    """An untrained tiny GRU char-RNN (vocabulary "abcdef") exported as float32 and int8 `step` files."""
+    import numpy as np
+
+    from kgen import zoo
+    from kgen.models.language.export import export_char_rnn
+
+    model = zoo.build("char_rnn", (9,), vocabulary="abcdef", cell="gru", units=8, num_layers=1,
+                      embedding_dim=4, seed=0)
+    ids = np.random.default_rng(0).integers(0, 6, 400).astype("int32")
+    path = tmp_path_factory.mktemp("char_rnn") / "bundle"
+    export_char_rnn(model, path, ids, quantize=("float32", "int8"), prompt="ab", greedy_length=10,
+                    calibration_samples=100, parity_samples=8, gate=False)
+    return path
+
+
+@pytest.mark.slow
+def test_kotlin_text_class_compiles_and_runs_the_step_loop_on_a_real_bundle(char_bundle, tmp_path, external_tool):
+    """KgenTextGenerator.kt compiled against the stubs and run on a real char-RNN bundle: it feeds
+    the `step` signature one id and the states named in metadata.json, decodes greedily (zero
+    logits: id 0 every time), samples from the vocabulary, and rejects unknown prompt characters."""
+    import json
+    import subprocess
+
+    kotlinc = _kotlinc(external_tool)
+    classes = tmp_path / "stubs"
+    javac = subprocess.run(["javac", "-d", str(classes), *map(str, sorted(STUBS.rglob("*.java")))],
+                           capture_output=True, text=True, timeout=300)
+    assert javac.returncode == 0, javac.stderr
+    jar = tmp_path / "check.jar"
+    compiled = subprocess.run([kotlinc, str(KOTLIN_TEXT), str(STUBS / "KgenTextGeneratorCheck.kt"), "-cp",
+                               str(classes), "-include-runtime", "-Werror", "-d", str(jar)],
+                              capture_output=True, text=True, timeout=600)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    variants = ["float32", "int8"]
+    ran = subprocess.run(["java", "-cp", f"{jar}:{classes}", "KgenTextGeneratorCheckKt", str(char_bundle),
+                          *variants], capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    step = load_metadata(char_bundle)["signatures"]["step"]
+    results = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [r["variant"] for r in results] == variants
+    for r in results:
+        files = step["files"][r["variant"]]
+        assert r["model"] == files["file"] and r["signature"] == "step"
+        assert r["text"] == "ba" + "a" * 5
+        # Equal logits tie at the 3rd largest, so top-3 keeps all six: a draw over the vocabulary.
+        assert len(r["sampled"]) == 21 and set(r["sampled"]) <= set("abcdef") and len(set(r["sampled"])) > 2
+        assert "'z'" in r["error"] and "vocabulary" in r["error"]
+        expected = {}
+        for spec in step["inputs"]:
+            kind = {"int32": "int", "int8": "byte", "float32": "float"}[files["inputs"][spec["name"]]["dtype"]]
+            expected[spec["name"]] = f"{kind}[1]" if spec["role"] == "token" else f"{kind}[1x{spec['shape'][1]}]"
+        assert {k: v for k, v in r["feeds"].items() if not k.startswith("output:")} == expected
+        assert r["feeds"]["output:logits"].endswith("[1x6]")
