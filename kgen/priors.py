@@ -58,8 +58,9 @@ def _register(cls):
 class Prior:
     """A distribution over one input of a model's generate/decode endpoint.
 
-    Subclasses set `type` (the metadata name), `dtype`, and implement
-    `_sample(shape, seed)` (graph), `_numpy(n, rng)` and `_params()`.
+    Subclasses set `type` (the metadata name), `dtype`, `params` (the names
+    of the attributes that metadata and config record), and implement
+    `_sample(shape, seed)` (graph) and `_numpy(n, rng)`.
 
     Attributes:
         event_shape: the shape of one sample (no batch axis).
@@ -68,6 +69,7 @@ class Prior:
 
     type = None
     dtype = "float32"
+    params = ()
 
     def __init__(self, event_shape):
         self.event_shape = _shape(event_shape) if event_shape != () else ()
@@ -129,7 +131,11 @@ class Prior:
         return f"{type(self).__name__}({params})"
 
     def _params(self):
-        return {}
+        return {name: getattr(self, name) for name in self.params}
+
+    def _independent(self, base):
+        """`base` (a distribution of one value, batch shape `event_shape`) as one event."""
+        return tfd.Independent(base, reinterpreted_batch_ndims=len(self.event_shape))
 
 
 @_register
@@ -142,6 +148,7 @@ class Normal(Prior):
     """
 
     type = "normal"
+    params = ("loc", "scale")
 
     def __init__(self, event_shape, loc=0.0, scale=1.0):
         super().__init__(event_shape)
@@ -157,11 +164,7 @@ class Normal(Prior):
         return self.loc + self.scale * rng.standard_normal((n, *self.event_shape))
 
     def distribution(self):
-        loc = tf.fill(self.event_shape, self.loc)
-        return tfd.Independent(tfd.Normal(loc, self.scale), reinterpreted_batch_ndims=len(self.event_shape))
-
-    def _params(self):
-        return {"loc": self.loc, "scale": self.scale}
+        return self._independent(tfd.Normal(tf.fill(self.event_shape, self.loc), self.scale))
 
 
 @_register
@@ -174,6 +177,7 @@ class Uniform(Prior):
     """
 
     type = "uniform"
+    params = ("low", "high")
 
     def __init__(self, event_shape, low=-1.0, high=1.0):
         super().__init__(event_shape)
@@ -189,11 +193,7 @@ class Uniform(Prior):
         return rng.uniform(self.low, self.high, (n, *self.event_shape))
 
     def distribution(self):
-        low = tf.fill(self.event_shape, self.low)
-        return tfd.Independent(tfd.Uniform(low, self.high), reinterpreted_batch_ndims=len(self.event_shape))
-
-    def _params(self):
-        return {"low": self.low, "high": self.high}
+        return self._independent(tfd.Uniform(tf.fill(self.event_shape, self.low), self.high))
 
 
 @_register
@@ -211,6 +211,7 @@ class Categorical(Prior):
     """
 
     type = "categorical"
+    params = ("num_classes",)
     dtype = "int32"
 
     def __init__(self, num_classes, event_shape=()):
@@ -227,13 +228,10 @@ class Categorical(Prior):
 
     def distribution(self):
         base = tfd.Categorical(logits=tf.zeros((*self.event_shape, self.num_classes)), dtype=tf.int32)
-        return tfd.Independent(base, reinterpreted_batch_ndims=len(self.event_shape)) if self.event_shape else base
+        return self._independent(base) if self.event_shape else base
 
     def get_config(self):
         return {"num_classes": self.num_classes, "event_shape": list(self.event_shape)}
-
-    def _params(self):
-        return {"num_classes": self.num_classes}
 
 
 @_register
@@ -249,6 +247,7 @@ class OneHotCategorical(Prior):
     """
 
     type = "one_hot_categorical"
+    params = ("num_variables", "num_categories")
 
     def __init__(self, num_variables, num_categories, event_shape=None):
         self.num_variables = int(num_variables)
@@ -275,9 +274,6 @@ class OneHotCategorical(Prior):
     def get_config(self):
         return {"num_variables": self.num_variables, "num_categories": self.num_categories}
 
-    def _params(self):
-        return {"num_variables": self.num_variables, "num_categories": self.num_categories}
-
 
 @_register
 class Bernoulli(Prior):
@@ -289,6 +285,7 @@ class Bernoulli(Prior):
     """
 
     type = "bernoulli"
+    params = ("p",)
 
     def __init__(self, event_shape, p=0.5):
         super().__init__(event_shape)
@@ -303,12 +300,7 @@ class Bernoulli(Prior):
         return rng.uniform(0.0, 1.0, (n, *self.event_shape)) < self.p
 
     def distribution(self):
-        probs = tf.fill(self.event_shape, self.p)
-        return tfd.Independent(tfd.Bernoulli(probs=probs, dtype=tf.float32),
-                               reinterpreted_batch_ndims=len(self.event_shape))
-
-    def _params(self):
-        return {"p": self.p}
+        return self._independent(tfd.Bernoulli(probs=tf.fill(self.event_shape, self.p), dtype=tf.float32))
 
 
 @_register

@@ -4,32 +4,26 @@ Each recipe file states its paper's setup and calls `run(...)`; this module
 holds no model choices.
 """
 
-import argparse
-import os
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import _recipe
 
 MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist7k.npz"
 
 
-def parse(doc, argv, data="digits", image_size=16, epochs=30, batch_size=100, extra=None):
-    """Common recipe arguments (plus `extra(parser)` for recipe-specific ones)."""
-    p = argparse.ArgumentParser(description=doc.split("\n")[0])
-    p.add_argument("--data", default=data, help="digits, a .npz file (e.g. ../shared/data/mnist7k.npz)")
-    p.add_argument("--image-size", type=int, default=image_size,
-                   help="power-of-two resize; 0 keeps the native size (28 for MNIST)")
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--batch-size", type=int, default=batch_size)
-    p.add_argument("--run-dir", default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="tiny model, 1 epoch of 2 steps (seconds)")
-    if extra:
-        extra(p)
-    args = p.parse_args(argv)
+def setup(doc, argv, run_dir, data="digits", image_size=16, epochs=30, batch_size=100, extra=None, labels=False):
+    """Parse the common and the recipe's `extra` arguments (see `_recipe.seeded_args`), seed Keras, load.
+
+    Returns `(args, dataset, arrays)`.
+    """
+    p = _recipe.parser(doc, run_dir, data, "digits, mnist, a .npz file (e.g. ../shared/data/mnist7k.npz)",
+                       image_size, "power-of-two resize; 0 keeps the native size (28 for MNIST)", epochs,
+                       batch_size)
+    args = _recipe.seeded_args(p, argv, extra)
     if args.data == "mnist":
         args.data = str(MNIST)
-    return args
+    ds, arrays = load(args, labels=labels)
+    return args, ds, arrays
 
 
 def load(args, labels=False):
@@ -46,18 +40,35 @@ def load(args, labels=False):
     return ds, arrays
 
 
-def train(model, ds, args, run_dir, samples=64):
-    """`kgen.train` with the standard run callbacks; returns the History."""
+def train(model, ds, args, samples=64, report=None):
+    """`kgen.train` into `--run-dir` with the standard run callbacks; returns the History.
+
+    `report`: printed after training, filled with each metric's last-epoch
+    value (e.g. `"final -ELBO {loss:.2f} nats"`).
+    """
     import kgen
 
-    callbacks = kgen.runs.callbacks_for(run_dir, samples=(16 if args.smoke else samples) if samples else 0,
+    callbacks = kgen.runs.callbacks_for(args.run_dir, samples=(16 if args.smoke else samples) if samples else 0,
                                         value_range=(0.0, 1.0), tensorboard=not args.smoke)
-    return kgen.train(model, ds, epochs=1 if args.smoke else args.epochs, callbacks=callbacks,
+    hist = kgen.train(model, ds, epochs=1 if args.smoke else args.epochs, callbacks=callbacks,
                       steps_per_epoch=2 if args.smoke else None, verbose=0 if args.smoke else 2)
+    if report:
+        print(report.format(**{name: values[-1] for name, values in hist.history.items()}))
+    return hist
 
 
-def outputs(model, arrays, run_dir, latent_tools=True, traverse_dims=None):
-    """Write reconstructions, interpolation, traversal (and a 2-D manifold) PNGs; save the model."""
+def train_and_write(model, ds, arrays, args, report, grid=64, **outputs_options):
+    """`train` (sample grids of `grid` images; `report` printed), then `outputs`; returns the History."""
+    hist = train(model, ds, args, samples=grid, report=report)
+    outputs(model, arrays, args.run_dir, **outputs_options)
+    return hist
+
+
+def outputs(model, arrays, run_dir, latent_tools=True, traverse_dims=None, samples=0):
+    """Write reconstructions, interpolation, traversal (and a 2-D manifold) PNGs; save the model.
+
+    `samples`: also a grid of that many generated images (`samples.png`).
+    """
     import numpy as np
 
     from kgen.images import save_grid
@@ -80,6 +91,9 @@ def outputs(model, arrays, run_dir, latent_tools=True, traverse_dims=None):
         if model.latent_dim == 2:
             written["manifold"] = run_dir / "manifold.png"
             lt.manifold_grid(model, n=15, path=written["manifold"])
+    if samples:
+        written["samples"] = save_grid(np.asarray(model.generate(samples)), run_dir / "samples.png", (0.0, 1.0),
+                                       scale=2)
     runs.save_model(model, run_dir)
     for name, path in written.items():
         print(f"{name}: {path}")

@@ -4,27 +4,17 @@ Each recipe file states its paper's hyperparameters and builds its model
 through `kgen.zoo`; this module holds no model choices.
 """
 
-import argparse
-import os
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import _recipe
 
 
-def parse(doc, argv, data="digits", image_size=16, epochs=30, batch_size=64, extra=None):
-    """Common recipe arguments (plus `extra(parser)` for recipe-specific ones)."""
-    p = argparse.ArgumentParser(description=doc.split("\n")[0])
-    p.add_argument("--data", default=data, help="digits, a .npz file, ring8, grid25 (as the recipe allows)")
-    p.add_argument("--image-size", type=int, default=image_size)
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--batch-size", type=int, default=batch_size, help="per critic/discriminator step")
+def setup(doc, argv, run_dir, data="digits", image_size=16, epochs=30, batch_size=64, extra=None):
+    """Parse the common arguments and the recipe's `extra` ones (see `_recipe.seeded_args`), seed Keras."""
+    p = _recipe.parser(doc, run_dir, data, "digits, a .npz file, ring8, grid25 (as the recipe allows)", image_size,
+                       None, epochs, batch_size, "per critic/discriminator step")
     p.add_argument("--steps-per-epoch", type=int, default=None)
-    p.add_argument("--run-dir", default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="tiny model, 1 epoch of 2 steps (seconds)")
-    if extra:
-        extra(p)
-    return p.parse_args(argv)
+    return _recipe.seeded_args(p, argv, extra)
 
 
 def images(args, labels=False, d_steps=1):
@@ -53,16 +43,16 @@ def points(args, d_steps=1):
     return ds, mixture
 
 
-def train(model, ds, args, run_dir, samples=64, callbacks=(), steps_per_epoch=None):
-    """`kgen.train` with the standard run callbacks (image grids when `samples`)."""
+def train(model, ds, args, samples=64, callbacks=(), steps_per_epoch=None):
+    """`kgen.train` into `--run-dir` with the standard run callbacks (image grids when `samples`)."""
     import kgen
 
-    cbs = kgen.runs.callbacks_for(run_dir, samples=(16 if args.smoke else samples) if samples else 0,
+    cbs = kgen.runs.callbacks_for(args.run_dir, samples=(16 if args.smoke else samples) if samples else 0,
                                   tensorboard=not args.smoke)
     steps = 2 if args.smoke else (args.steps_per_epoch or steps_per_epoch)
     hist = kgen.train(model, ds, epochs=1 if args.smoke else args.epochs, callbacks=cbs + list(callbacks),
                       steps_per_epoch=steps, verbose=0 if args.smoke else 2)
-    kgen.runs.save_model(model, run_dir)
+    kgen.runs.save_model(model, args.run_dir)
     return hist
 
 

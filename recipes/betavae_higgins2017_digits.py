@@ -20,29 +20,18 @@ import sys
 import _ae_recipe as common
 
 
-def _extra(p):
-    p.add_argument("--beta", type=float, default=4.0)
-    p.add_argument("--warmup", type=int, default=1000)
-    p.add_argument("--latent-dim", type=int, default=10)
-    p.add_argument("--upsample", default="transpose", choices=["transpose", "resize"])
+OPTIONS = {"--beta": 4.0, "--warmup": 1000, "--latent-dim": 10, "--upsample": ["transpose", "resize"]}
 
 
 def main(argv=None):
-    args = common.parse(__doc__, argv, epochs=100, batch_size=64, extra=_extra)
-    import keras
-
+    args, ds, arrays = common.setup(__doc__, argv, "runs/betavae_higgins2017", epochs=100, batch_size=64, extra=OPTIONS)
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    ds, arrays = common.load(args)
     model = kgen.zoo.build("beta_vae", arrays.x.shape[1:], tiny=args.smoke, beta=args.beta,
                            kl_warmup_steps=args.warmup, upsample=args.upsample,
                            latent_dim=2 if args.smoke else args.latent_dim, seed=args.seed)
-    run_dir = args.run_dir or "runs/betavae_higgins2017"
-    hist = common.train(model, ds, args, run_dir)
-    print(f"final reconstruction {hist.history['reconstruction_loss'][-1]:.2f}, "
-          f"KL {hist.history['kl_loss'][-1]:.2f} nats")
-    common.outputs(model, arrays, run_dir)
+    common.train_and_write(model, ds, arrays, args,
+                           "final reconstruction {reconstruction_loss:.2f}, KL {kl_loss:.2f} nats")
     return 0
 
 

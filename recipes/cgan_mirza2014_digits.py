@@ -25,20 +25,15 @@ import _gan_recipe as R
 
 
 def main(argv=None):
-    args = R.parse(__doc__, argv, epochs=30, batch_size=64,
-                   extra=lambda p: p.add_argument("--conditioning", default="concat",
-                                                  choices=["concat", "projection"]))
-    import keras
-
+    args = R.setup(__doc__, argv, "runs/cgan_mirza2014", epochs=30, batch_size=64,
+                   extra={"--conditioning": ["concat", "projection"]})
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    run_dir = args.run_dir or "runs/cgan_mirza2014"
     ds, shape = R.images(args, labels=True)
     gan = kgen.zoo.build("cgan", shape, num_classes=10, tiny=args.smoke, conditioning=args.conditioning,
                          learning_rate=2e-4, beta_1=0.5, seed=args.seed)
-    R.train(gan, ds, args, run_dir, samples=100)
-    print(f"samples: {R.last_grid(run_dir)}")
+    R.train(gan, ds, args, samples=100)
+    print(f"samples: {R.last_grid(args.run_dir)}")
     return 0
 
 

@@ -27,27 +27,23 @@ def _extra(p):
 
 
 def main(argv=None):
-    args = common.parse(__doc__, argv, data="mnist", image_size=0, epochs=30, extra=_extra)
-    import keras
+    args, ds, arrays = common.setup(__doc__, argv, "runs/dae_vincent2008",
+                                    data="mnist", image_size=0, epochs=30, extra=_extra)
     import numpy as np
 
     import kgen
     from kgen.images import save_grid
 
-    keras.utils.set_random_seed(args.seed)
-    ds, arrays = common.load(args)
     kw = {"stddev": args.rate} if args.corruption == "gaussian" else {"rate": args.rate}
     model = kgen.zoo.build("denoising_autoencoder", arrays.x.shape[1:], tiny=args.smoke,
                            code_dim=None if args.smoke else args.code_dim, hidden_units=(),
                            corruption=args.corruption, corruption_kwargs=kw, seed=args.seed)
-    run_dir = args.run_dir or "runs/dae_vincent2008"
-    hist = common.train(model, ds, args, run_dir, samples=0)
-    print(f"final reconstruction cross-entropy {hist.history['loss'][-1]:.2f}")
-    common.outputs(model, arrays, run_dir, latent_tools=False)
+    common.train_and_write(model, ds, arrays, args, "final reconstruction cross-entropy {loss:.2f}", grid=0,
+                           latent_tools=False)
     chain = model.sample_chain(8, steps=3 if args.smoke else 20)
     picks = chain[np.linspace(0, len(chain) - 1, 8).astype(int)]  # (8 steps, 8 chains, ...)
     path = save_grid(picks.transpose(1, 0, 2, 3, 4).reshape(-1, *chain.shape[2:]),
-                     f"{run_dir}/sample_chain.png", (0.0, 1.0), ncols=8, scale=3)
+                     f"{args.run_dir}/sample_chain.png", (0.0, 1.0), ncols=8, scale=3)
     print(f"sample_chain: {path}")
     return 0
 

@@ -23,18 +23,14 @@ import _gan_recipe as R
 
 
 def main(argv=None):
-    args = R.parse(__doc__, argv, data="ring8", epochs=20, batch_size=256,
-                   extra=lambda p: p.add_argument("--learning-rate", type=float, default=1e-4))
-    import keras
-
+    args = R.setup(__doc__, argv, "runs/gan_goodfellow2014", data="ring8", epochs=20, batch_size=256,
+                   extra={"--learning-rate": 1e-4})
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    run_dir = args.run_dir or "runs/gan_goodfellow2014"
     ds, mixture = R.points(args)
     gan = kgen.zoo.build("gan_mlp", (2,), tiny=args.smoke, learning_rate=args.learning_rate, seed=args.seed)
-    R.train(gan, ds, args, run_dir, samples=0, steps_per_epoch=500)
-    R.report_points(gan, mixture, run_dir)
+    R.train(gan, ds, args, samples=0, steps_per_epoch=500)
+    R.report_points(gan, mixture, args.run_dir)
     return 0
 
 

@@ -21,21 +21,13 @@ import _ae_recipe as common
 
 
 def main(argv=None):
-    args = common.parse(__doc__, argv, data="mnist", image_size=0, epochs=50)
-    import keras
-
+    args, ds, arrays = common.setup(__doc__, argv, "runs/gumbelvae_jang2017", data="mnist", image_size=0, epochs=50)
     import kgen
-    from kgen.images import save_grid
 
-    keras.utils.set_random_seed(args.seed)
-    ds, arrays = common.load(args)
     model = kgen.zoo.build("gumbel_vae", arrays.x.shape[1:], tiny=args.smoke, seed=args.seed)
-    run_dir = args.run_dir or "runs/gumbelvae_jang2017"
-    hist = common.train(model, ds, args, run_dir, samples=0)  # SampleGrid draws Gaussian latents
-    print(f"final -ELBO {hist.history['loss'][-1]:.2f} nats, temperature "
-          f"{hist.history['temperature'][-1]:.3f}")
-    common.outputs(model, arrays, run_dir, latent_tools=False)
-    print(f"samples: {save_grid(model.generate(64).numpy(), f'{run_dir}/samples.png', (0.0, 1.0), scale=2)}")
+    # grid=0: SampleGrid draws Gaussian latents; samples.png decodes one-hot draws of the prior.
+    common.train_and_write(model, ds, arrays, args, "final -ELBO {loss:.2f} nats, temperature {temperature:.3f}",
+                           grid=0, latent_tools=False, samples=64)
     return 0
 
 

@@ -29,19 +29,14 @@ import _gan_recipe as R
 
 
 def main(argv=None):
-    def extra(p):
-        p.add_argument("--historical-weight", type=float, default=1e-4)
-        p.add_argument("--no-ema", action="store_true")
-
-    args = R.parse(__doc__, argv, epochs=30, batch_size=100, extra=extra)
+    args = R.setup(__doc__, argv, "runs/improved_salimans2016", epochs=30, batch_size=100,
+                   extra={"--historical-weight": 1e-4, "--no-ema": False})
     import keras
     import numpy as np
 
     import kgen
     from kgen.callbacks import GeneratorEMA
 
-    keras.utils.set_random_seed(args.seed)
-    run_dir = args.run_dir or "runs/improved_salimans2016"
     ds, shape = R.images(args)
     gan = kgen.zoo.build("improved_gan", shape, tiny=args.smoke, label_smoothing=0.1,
                          minibatch_kernels=(4, 3) if args.smoke else (100, 5), learning_rate=3e-4,
@@ -50,13 +45,13 @@ def main(argv=None):
     ema = None if args.no_ema else GeneratorEMA(0.999)
     if ema:
         callbacks.append(ema)
-    R.train(gan, ds, args, run_dir, callbacks=callbacks)
+    R.train(gan, ds, args, callbacks=callbacks)
     if ema:
         z = gan.prior.numpy_sample(64, np.random.default_rng(args.seed))["latent"]
         path = kgen.images.save_grid(keras.ops.convert_to_numpy(ema.generate(z)),
-                                     os.path.join(run_dir, "samples", "ema.png"), scale=2)
+                                     os.path.join(args.run_dir, "samples", "ema.png"), scale=2)
     else:
-        path = R.last_grid(run_dir)
+        path = R.last_grid(args.run_dir)
     print(f"samples: {path}")
     return 0
 

@@ -26,24 +26,22 @@ import _gan_recipe as R
 
 
 def main(argv=None):
-    args = R.parse(__doc__, argv, epochs=50, batch_size=64)
+    args = R.setup(__doc__, argv, "runs/infogan_chen2016", epochs=50, batch_size=64)
     import keras
     import numpy as np
 
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    run_dir = args.run_dir or "runs/infogan_chen2016"
     ds, shape = R.images(args)
     gan = kgen.zoo.build("infogan", shape, tiny=args.smoke, categorical_dims=(10,), continuous_dim=2,
                          info_weight=1.0, d_learning_rate=2e-4, g_learning_rate=1e-3, seed=args.seed)
-    R.train(gan, ds, args, run_dir, samples=0)
+    R.train(gan, ds, args, samples=0)
     cols = 10
     cats = np.repeat(np.arange(10), cols)
     sweep = np.tile(np.linspace(-2, 2, cols), 10)
     noise = np.repeat(np.random.default_rng(args.seed).standard_normal((10, gan.noise_dim)), cols, axis=0)
     z = gan.make_latent(noise=noise, categorical=[cats], continuous=np.stack([sweep, np.zeros_like(sweep)], 1))
-    path = kgen.images.save_grid(keras.ops.convert_to_numpy(gan.generate(z)), os.path.join(run_dir, "codes.png"),
+    path = kgen.images.save_grid(keras.ops.convert_to_numpy(gan.generate(z)), os.path.join(args.run_dir, "codes.png"),
                                  ncols=cols, scale=2)
     print(f"samples: {path}")
     return 0

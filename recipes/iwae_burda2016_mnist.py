@@ -26,15 +26,13 @@ def _extra(p):
 
 
 def main(argv=None):
-    args = common.parse(__doc__, argv, data="mnist", image_size=0, epochs=100, extra=_extra)
-    import keras
+    args, _, arrays = common.setup(__doc__, argv, "runs/iwae_burda2016",
+                                    data="mnist", image_size=0, epochs=100, extra=_extra)
     import numpy as np
     import tensorflow as tf
 
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    _, arrays = common.load(args)
     n_test = 16 if args.smoke else 1000
     train_x, test_x = arrays.x[:-n_test], arrays.x[-n_test:]
     test_x = (np.random.default_rng(0).random(test_x.shape) < test_x).astype("float32")
@@ -43,12 +41,11 @@ def main(argv=None):
     ds = ds.batch(batch, drop_remainder=True)
     model = kgen.zoo.build("iwae", train_x.shape[1:], tiny=args.smoke,
                            num_samples=2 if args.smoke else args.k, seed=args.seed)
-    run_dir = args.run_dir or "runs/iwae_burda2016"
-    common.train(model, ds, args, run_dir)
+    common.train(model, ds, args)
     k_eval = 10 if args.smoke else args.k_eval
     nll = -model.log_likelihood(test_x, k=k_eval).mean()
     print(f"test NLL (k={k_eval}): {nll:.2f} nats on {len(test_x)} held-out images")
-    common.outputs(model, arrays, run_dir)
+    common.outputs(model, arrays, args.run_dir)
     return 0
 
 

@@ -20,32 +20,26 @@ import sys
 import _ae_recipe as common
 
 
-def _extra(p):
-    p.add_argument("--rho", type=float, default=0.05)
-    p.add_argument("--beta", type=float, default=3.0)
-    p.add_argument("--code-dim", type=int, default=25)
+OPTIONS = {"--rho": 0.05, "--beta": 3.0, "--code-dim": 25}
 
 
 def main(argv=None):
-    args = common.parse(__doc__, argv, image_size=8, epochs=200, batch_size=128, extra=_extra)
-    import keras
+    args, ds, arrays = common.setup(__doc__, argv, "runs/sparseae_ng2011",
+                                    image_size=8, epochs=200, batch_size=128, extra=OPTIONS)
     import numpy as np
 
     import kgen
     from kgen.images import save_grid
 
-    keras.utils.set_random_seed(args.seed)
-    ds, arrays = common.load(args)
     model = kgen.zoo.build("sparse_autoencoder", arrays.x.shape[1:], code_dim=args.code_dim,
                            hidden_units=(), rho=args.rho, weight=args.beta,
                            learning_rate=1e-2, seed=args.seed)
-    run_dir = args.run_dir or "runs/sparseae_ng2011"
-    hist = common.train(model, ds, args, run_dir, samples=0)
-    print(f"mean hidden activation {hist.history['mean_activation'][-1]:.3f} (target {args.rho})")
-    common.outputs(model, arrays, run_dir, latent_tools=False)
+    common.train_and_write(model, ds, arrays, args,
+                           f"mean hidden activation {{mean_activation:.3f}} (target {args.rho})", grid=0,
+                           latent_tools=False)
     w = model.encoder.get_layer("code").kernel.numpy().T  # (code, pixels)
     w = w / (np.abs(w).max(1, keepdims=True) + 1e-8)
-    path = save_grid(w.reshape(len(w), *arrays.x.shape[1:]), f"{run_dir}/features.png", (-1.0, 1.0),
+    path = save_grid(w.reshape(len(w), *arrays.x.shape[1:]), f"{args.run_dir}/features.png", (-1.0, 1.0),
                      scale=4)
     print(f"features: {path}")
     return 0

@@ -21,32 +21,23 @@ import sys
 import _ae_recipe as common
 
 
-def _extra(p):
-    p.add_argument("--pretrain-epochs", type=int, default=10)
-    p.add_argument("--layer-sizes", default="128,64,8")
+OPTIONS = {"--pretrain-epochs": 10, "--layer-sizes": "128,64,8"}
 
 
 def main(argv=None):
-    args = common.parse(__doc__, argv, epochs=50, batch_size=64, extra=_extra)
-    import keras
-
+    args, ds, arrays = common.setup(__doc__, argv, "runs/stackedae_hinton2006", epochs=50, batch_size=64, extra=OPTIONS)
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    ds, arrays = common.load(args)
     sizes = (16, 4) if args.smoke else tuple(int(s) for s in args.layer_sizes.split(","))
     model = kgen.zoo.build("stacked_autoencoder", arrays.x.shape[1:], layer_sizes=sizes,
                            learning_rate=3e-3, seed=args.seed)
-    run_dir = args.run_dir or "runs/stackedae_hinton2006"
     pre = model.pretrain(ds.take(2) if args.smoke else ds,
                          epochs_per_layer=1 if args.smoke else args.pretrain_epochs, learning_rate=3e-3)
     print("pretraining loss per level (first -> last epoch): "
           + ", ".join(f"{h[0]:.3f}->{h[-1]:.3f}" for h in pre))
     before = model.evaluate(ds.take(2), verbose=0, return_dict=True)["reconstruction_loss"]
-    hist = common.train(model, ds, args, run_dir, samples=0)
-    print(f"reconstruction cross-entropy: {before:.2f} after pretraining, "
-          f"{hist.history['reconstruction_loss'][-1]:.2f} after fine-tuning")
-    common.outputs(model, arrays, run_dir)
+    common.train_and_write(model, ds, arrays, args, f"reconstruction cross-entropy: {before:.2f} after pretraining, "
+                           "{reconstruction_loss:.2f} after fine-tuning", grid=0)
     return 0
 
 

@@ -25,22 +25,15 @@ import _gan_recipe as R
 
 
 def main(argv=None):
-    def extra(p):
-        p.add_argument("--unroll-steps", type=int, default=5)
-        p.add_argument("--learning-rate", type=float, default=1e-4)
-
-    args = R.parse(__doc__, argv, data="ring8", epochs=20, batch_size=512, extra=extra)
-    import keras
-
+    args = R.setup(__doc__, argv, "runs/unrolled_metz2017", data="ring8", epochs=20, batch_size=512,
+                   extra={"--unroll-steps": 5, "--learning-rate": 1e-4})
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    run_dir = args.run_dir or "runs/unrolled_metz2017"
     ds, mixture = R.points(args)
     gan = kgen.zoo.build("unrolled_gan", (2,), tiny=args.smoke, unroll_steps=2 if args.smoke else args.unroll_steps,
                          learning_rate=args.learning_rate, seed=args.seed)
-    R.train(gan, ds, args, run_dir, samples=0, steps_per_epoch=500)
-    R.report_points(gan, mixture, run_dir)
+    R.train(gan, ds, args, samples=0, steps_per_epoch=500)
+    R.report_points(gan, mixture, args.run_dir)
     return 0
 
 

@@ -22,20 +22,13 @@ import _ae_recipe as common
 
 
 def main(argv=None):
-    args = common.parse(__doc__, argv, data="mnist", image_size=0, epochs=50,
-                        extra=lambda p: p.add_argument("--latent-dim", type=int, default=20))
-    import keras
-
+    args, ds, arrays = common.setup(__doc__, argv, "runs/vae_kingma2014", data="mnist", image_size=0, epochs=50,
+                                    extra={"--latent-dim": 20})
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    ds, arrays = common.load(args)
     model = kgen.zoo.build("vae", arrays.x.shape[1:], tiny=args.smoke,
                            latent_dim=2 if args.smoke else args.latent_dim, seed=args.seed)
-    run_dir = args.run_dir or "runs/vae_kingma2014"
-    hist = common.train(model, ds, args, run_dir)
-    print(f"final -ELBO: {hist.history['loss'][-1]:.2f} nats")
-    common.outputs(model, arrays, run_dir)
+    common.train_and_write(model, ds, arrays, args, "final -ELBO: {loss:.2f} nats")
     return 0
 
 

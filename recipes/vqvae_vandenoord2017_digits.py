@@ -21,28 +21,19 @@ import sys
 import _ae_recipe as common
 
 
-def _extra(p):
-    p.add_argument("--ema", action="store_true")
-    p.add_argument("--num-embeddings", type=int, default=64)
+OPTIONS = {"--ema": False, "--num-embeddings": 64}
 
 
 def main(argv=None):
-    args = common.parse(__doc__, argv, epochs=100, batch_size=64, extra=_extra)
-    import keras
-
+    args, ds, arrays = common.setup(__doc__, argv, "runs/vqvae_vandenoord2017", epochs=100, batch_size=64,
+                                    extra=OPTIONS)
     import kgen
-    from kgen.images import save_grid
 
-    keras.utils.set_random_seed(args.seed)
-    ds, arrays = common.load(args)
     model = kgen.zoo.build("vqvae", arrays.x.shape[1:], tiny=args.smoke, ema=args.ema,
                            num_embeddings=None if args.smoke else args.num_embeddings, seed=args.seed)
-    run_dir = args.run_dir or "runs/vqvae_vandenoord2017"
-    hist = common.train(model, ds, args, run_dir, samples=0)
-    print(f"final reconstruction MSE {hist.history['reconstruction_loss'][-1]:.4f}, "
-          f"codebook perplexity {hist.history['perplexity'][-1]:.1f}")
-    common.outputs(model, arrays, run_dir, latent_tools=False)
-    print(f"samples: {save_grid(model.generate(64).numpy(), f'{run_dir}/samples.png', (0.0, 1.0), scale=2)}")
+    common.train_and_write(model, ds, arrays, args,
+                           "final reconstruction MSE {reconstruction_loss:.4f}, codebook perplexity {perplexity:.1f}",
+                           grid=0, latent_tools=False, samples=64)
     return 0
 
 

@@ -22,18 +22,14 @@ import _gan_recipe as R
 
 
 def main(argv=None):
-    args = R.parse(__doc__, argv, epochs=100, batch_size=64)
-    import keras
-
+    args = R.setup(__doc__, argv, "runs/wgan_arjovsky2017", epochs=100, batch_size=64)
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    run_dir = args.run_dir or "runs/wgan_arjovsky2017"
     ds, shape = R.images(args, d_steps=5)
     gan = kgen.zoo.build("wgan", shape, tiny=args.smoke, d_steps=5, clip_value=0.01, learning_rate=5e-5,
                          seed=args.seed)
-    R.train(gan, ds, args, run_dir)
-    print(f"samples: {R.last_grid(run_dir)}")
+    R.train(gan, ds, args)
+    print(f"samples: {R.last_grid(args.run_dir)}")
     return 0
 
 

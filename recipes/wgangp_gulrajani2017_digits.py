@@ -20,18 +20,14 @@ import _gan_recipe as R
 
 
 def main(argv=None):
-    args = R.parse(__doc__, argv, epochs=100, batch_size=64)
-    import keras
-
+    args = R.setup(__doc__, argv, "runs/wgangp_gulrajani2017", epochs=100, batch_size=64)
     import kgen
 
-    keras.utils.set_random_seed(args.seed)
-    run_dir = args.run_dir or "runs/wgangp_gulrajani2017"
     ds, shape = R.images(args, d_steps=5)
     gan = kgen.zoo.build("wgan_gp", shape, tiny=args.smoke, d_steps=5, gradient_penalty_weight=10.0,
                          learning_rate=1e-4, beta_1=0.0, beta_2=0.9, seed=args.seed)
-    R.train(gan, ds, args, run_dir)
-    print(f"samples: {R.last_grid(run_dir)}")
+    R.train(gan, ds, args)
+    print(f"samples: {R.last_grid(args.run_dir)}")
     return 0
 
 

@@ -65,6 +65,15 @@ def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def _checked_int(name, value, ok, expected, optional=False):
+    """`value` as an int if it is one and `ok(value)` (or `None` when `optional`), else a `DataError`."""
+    if optional and value is None:
+        return None
+    if not _is_int(value) or not ok(value):
+        raise DataError(f"{name} must be {expected}. Received: {name}={value!r}")
+    return int(value)
+
+
 def check_batch_size(batch_size) -> int:
     """Validate a batch size.
 
@@ -78,12 +87,7 @@ def check_batch_size(batch_size) -> int:
         >>> check_batch_size(64)
         64
     """
-    if not _is_int(batch_size) or batch_size <= 0:
-        raise DataError(
-            "batch_size must be a positive integer (e.g. 64). "
-            f"Received: batch_size={batch_size!r}"
-        )
-    return int(batch_size)
+    return _checked_int("batch_size", batch_size, lambda n: n > 0, "a positive integer (e.g. 64)")
 
 
 def check_seed(seed):
@@ -99,13 +103,7 @@ def check_seed(seed):
         >>> check_seed(0)
         0
     """
-    if seed is None:
-        return None
-    if not _is_int(seed) or seed < 0:
-        raise DataError(
-            f"seed must be None or a non-negative integer. Received: seed={seed!r}"
-        )
-    return int(seed)
+    return _checked_int("seed", seed, lambda s: s >= 0, "None or a non-negative integer", optional=True)
 
 
 def _is_power_of_two(n: int) -> bool:
@@ -203,14 +201,8 @@ def check_channels(channels):
         >>> check_channels(3)
         3
     """
-    if channels is None:
-        return None
-    if not _is_int(channels) or channels not in (1, 3, 4):
-        raise DataError(
-            "channels must be None, 1 (grayscale), 3 (RGB) or 4 (RGBA). "
-            f"Received: channels={channels!r}"
-        )
-    return int(channels)
+    return _checked_int("channels", channels, lambda c: c in (1, 3, 4), "None, 1 (grayscale), 3 (RGB) or 4 (RGBA)",
+                        optional=True)
 
 
 def check_image_rank(x: np.ndarray, where: str = "") -> np.ndarray:

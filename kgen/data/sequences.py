@@ -49,6 +49,11 @@ DEFAULT_LENGTH = 100
 _SEQUENCE_KEYS = ("sequences", "x", "x_train")
 
 
+def _register_sequences(name, **kwargs):
+    """`register_source` for a source of sequences (`kind="sequences"`)."""
+    return register_source(name, kind="sequences", **kwargs)
+
+
 @dataclasses.dataclass
 class SequenceArrays:
     """A loaded sequence data set: training and validation windows in memory.
@@ -164,12 +169,11 @@ def _check_split(validation_split):
     return split
 
 
-@register_source(
+@_register_sequences(
     "text",
     prefix=True,
     options=("length", "stride", "validation_split"),
     description="a UTF-8 text as character-id windows: 'text:<file>'",
-    kind="sequences",
 )
 def load_text(request: SourceRequest) -> SourceData:
     """Read a UTF-8 text file into windows of character ids.
@@ -229,11 +233,10 @@ def _text_windows(text, where, request, info=None):
     )
 
 
-@register_source(
+@_register_sequences(
     "zen",
     options=("length", "stride", "validation_split"),
     description="embedded text: the Zen of Python (PEP 20), 856 characters, for smoke runs of character models",
-    kind="sequences",
 )
 def load_zen(request: SourceRequest) -> SourceData:
     """The Zen of Python (PEP 20) as character-id windows: the embedded default of character models.
@@ -256,11 +259,10 @@ def load_zen(request: SourceRequest) -> SourceData:
     return _text_windows(text, "the Zen of Python", dataclasses.replace(request, options=opts))
 
 
-@register_source(
+@_register_sequences(
     "sines",
     options=("num_samples", "length", "validation_split"),
     description="embedded synthetic sequences: noisy sine waves of varied length, zero-padded",
-    kind="sequences",
 )
 def load_sines(request: SourceRequest) -> SourceData:
     """Noisy sine waves ``(N, T, 1)`` with random frequency, phase and amplitude, lengths T/2..T.

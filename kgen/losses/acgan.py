@@ -6,7 +6,13 @@ samples, the discriminator on the real ones too.
 https://arxiv.org/abs/1610.09585
 """
 
-from kgen.losses.reduction import LOSSES, SUM_BY_NONZERO_WEIGHTS, compute_weighted_loss, softmax_xent, summarize
+from kgen.losses.reduction import (
+    LOSSES,
+    SUM_BY_NONZERO_WEIGHTS,
+    softmax_xent,
+    weighted_discriminator_loss,
+    weighted_generator_loss,
+)
 from kgen.losses.registry import register_loss
 
 
@@ -50,15 +56,10 @@ def acgan_discriminator_loss(
         >>> d_loss = gan_d_loss + acgan_discriminator_loss(real_class_logits, fake_class_logits,
         ...                                                tf.one_hot(labels, 10))
     """
-    loss_on_generated = compute_weighted_loss(
-        softmax_xent(one_hot_labels, discriminator_gen_classification_logits), generated_weights, reduction)
-    loss_on_real = compute_weighted_loss(
+    return weighted_discriminator_loss(
         softmax_xent(one_hot_labels, discriminator_real_classification_logits, label_smoothing),
-        real_weights, reduction)
-    loss = loss_on_generated + loss_on_real
-    summarize(add_summaries, scope, discriminator_gen_ac_loss=loss_on_generated,
-              discriminator_real_ac_loss=loss_on_real, discriminator_ac_loss=loss)
-    return loss
+        softmax_xent(one_hot_labels, discriminator_gen_classification_logits), real_weights, generated_weights,
+        reduction, add_summaries, scope, "ac")
 
 
 @register_loss("acgan_generator", "acgan_generator_loss")
@@ -88,7 +89,5 @@ def acgan_generator_loss(
     Example:
         >>> g_loss = gan_g_loss + acgan_generator_loss(fake_class_logits, tf.one_hot(labels, 10))
     """
-    loss = compute_weighted_loss(softmax_xent(one_hot_labels, discriminator_gen_classification_logits),
-                                 weights, reduction)
-    summarize(add_summaries, scope, generator_ac_loss=loss)
-    return loss
+    return weighted_generator_loss(softmax_xent(one_hot_labels, discriminator_gen_classification_logits), weights,
+                                   reduction, add_summaries, scope, "ac")

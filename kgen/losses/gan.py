@@ -23,17 +23,13 @@ from kgen.losses.reduction import (
     LOSSES,
     SUM_BY_NONZERO_WEIGHTS,
     as_float,
-    compute_weighted_loss,
     sigmoid_xent,
     smoothed_target,
     summarize,
+    weighted_discriminator_loss,
+    weighted_generator_loss,
 )
 from kgen.losses.registry import register_loss
-
-
-def _real_fake(real, fake, real_weights, generated_weights, reduction):
-    return (compute_weighted_loss(real, real_weights, reduction),
-            compute_weighted_loss(fake, generated_weights, reduction))
 
 
 # -- Goodfellow et al.'s losses ---------------------------------------------------------------
@@ -78,15 +74,10 @@ def minimax_discriminator_loss(
         >>> float(minimax_discriminator_loss([0.0], [0.0], label_smoothing=0.0))  # 2 log 2
         1.386...
     """
-    real = as_float(discriminator_real_outputs)
-    fake = as_float(discriminator_gen_outputs)
-    loss_on_real, loss_on_generated = _real_fake(
-        sigmoid_xent(real, smoothed_target(1.0, label_smoothing)), sigmoid_xent(fake, 0.0),
-        real_weights, generated_weights, reduction)
-    loss = loss_on_real + loss_on_generated
-    summarize(add_summaries, scope, discriminator_gen_minimax_loss=loss_on_generated,
-              discriminator_real_minimax_loss=loss_on_real, discriminator_minimax_loss=loss)
-    return loss
+    return weighted_discriminator_loss(
+        sigmoid_xent(as_float(discriminator_real_outputs), smoothed_target(1.0, label_smoothing)),
+        sigmoid_xent(as_float(discriminator_gen_outputs), 0.0), real_weights, generated_weights, reduction,
+        add_summaries, scope, "minimax")
 
 
 @register_loss("minimax_generator", "minimax", "saturating", "minimax_generator_loss")
@@ -192,11 +183,8 @@ def modified_generator_loss(
         >>> float(modified_generator_loss([0.0]))  # log(2)
         0.693...
     """
-    fake = as_float(discriminator_gen_outputs)
-    loss = compute_weighted_loss(sigmoid_xent(fake, smoothed_target(1.0, label_smoothing)), weights,
-                                 reduction)
-    summarize(add_summaries, scope, generator_modified_loss=loss)
-    return loss
+    term = sigmoid_xent(as_float(discriminator_gen_outputs), smoothed_target(1.0, label_smoothing))
+    return weighted_generator_loss(term, weights, reduction, add_summaries, scope, "modified")
 
 
 # -- Wasserstein, hinge, least squares ------------------------------------------
@@ -228,9 +216,8 @@ def wasserstein_generator_loss(
         >>> float(wasserstein_generator_loss([[1.0], [3.0]]))
         -2.0
     """
-    loss = compute_weighted_loss(-as_float(discriminator_gen_outputs), weights, reduction)
-    summarize(add_summaries, scope, generator_wass_loss=loss)
-    return loss
+    return weighted_generator_loss(-as_float(discriminator_gen_outputs), weights, reduction, add_summaries, scope,
+                                   "wass")
 
 
 @register_loss("wasserstein_discriminator", "wasserstein_discriminator_loss")
@@ -265,13 +252,9 @@ def wasserstein_discriminator_loss(
         >>> float(wasserstein_discriminator_loss([[2.0]], [[0.5]]))
         -1.5
     """
-    loss_on_real, loss_on_generated = _real_fake(
-        as_float(discriminator_real_outputs), as_float(discriminator_gen_outputs), real_weights,
-        generated_weights, reduction)
-    loss = loss_on_generated - loss_on_real
-    summarize(add_summaries, scope, discriminator_gen_wass_loss=loss_on_generated,
-              discriminator_real_wass_loss=loss_on_real, discriminator_wass_loss=loss)
-    return loss
+    return weighted_discriminator_loss(
+        as_float(discriminator_real_outputs), as_float(discriminator_gen_outputs), real_weights, generated_weights,
+        reduction, add_summaries, scope, "wass", combine=lambda on_real, on_generated: on_generated - on_real)
 
 
 @register_loss("hinge_generator", "wasserstein_hinge_generator_loss")
@@ -337,15 +320,10 @@ def wasserstein_hinge_discriminator_loss(
         >>> float(wasserstein_hinge_discriminator_loss([[0.5]], [[-2.0]]))  # 0.5 + 0
         0.5
     """
-    real = as_float(discriminator_real_outputs)
-    fake = as_float(discriminator_gen_outputs)
-    loss_on_real, loss_on_generated = _real_fake(
-        ops.relu(real_hinge - real), ops.relu(generated_hinge + fake), real_weights, generated_weights,
-        reduction)
-    loss = loss_on_generated + loss_on_real
-    summarize(add_summaries, scope, discriminator_gen_wass_hinge_loss=loss_on_generated,
-              discriminator_real_wass_hinge_loss=loss_on_real, discriminator_wass_hinge_loss=loss)
-    return loss
+    return weighted_discriminator_loss(
+        ops.relu(real_hinge - as_float(discriminator_real_outputs)),
+        ops.relu(generated_hinge + as_float(discriminator_gen_outputs)), real_weights, generated_weights, reduction,
+        add_summaries, scope, "wass_hinge")
 
 
 @register_loss("least_squares_generator", "lsgan_generator", "least_squares_generator_loss")
@@ -376,10 +354,9 @@ def least_squares_generator_loss(
         >>> float(least_squares_generator_loss([[0.0]]))
         0.5
     """
-    fake = as_float(discriminator_gen_outputs)
-    loss = 0.5 * compute_weighted_loss(ops.square(fake - real_label), weights, reduction)
-    summarize(add_summaries, scope, generator_lsq_loss=loss)
-    return loss
+    # Halving each squared error is exact: the same value as halving the reduced loss.
+    return weighted_generator_loss(0.5 * ops.square(as_float(discriminator_gen_outputs) - real_label), weights,
+                                   reduction, add_summaries, scope, "lsq")
 
 
 @register_loss("least_squares_discriminator", "lsgan_discriminator",
@@ -418,13 +395,7 @@ def least_squares_discriminator_loss(
         >>> float(least_squares_discriminator_loss([[1.0]], [[1.0]]))  # 0 + 0.5
         0.5
     """
-    real = as_float(discriminator_real_outputs)
-    fake = as_float(discriminator_gen_outputs)
-    loss_on_real, loss_on_generated = _real_fake(
-        ops.square(real - real_label), ops.square(fake - fake_label), real_weights, generated_weights,
-        reduction)
-    loss_on_real, loss_on_generated = 0.5 * loss_on_real, 0.5 * loss_on_generated
-    loss = loss_on_real + loss_on_generated
-    summarize(add_summaries, scope, discriminator_gen_lsq_loss=loss_on_generated,
-              discriminator_real_lsq_loss=loss_on_real, discriminator_lsq_loss=loss)
-    return loss
+    return weighted_discriminator_loss(
+        0.5 * ops.square(as_float(discriminator_real_outputs) - real_label),
+        0.5 * ops.square(as_float(discriminator_gen_outputs) - fake_label), real_weights, generated_weights,
+        reduction, add_summaries, scope, "lsq")

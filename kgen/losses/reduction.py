@@ -187,3 +187,26 @@ def summarize(add_summaries, scope, **scalars):
         return
     for name, value in scalars.items():
         tf.summary.scalar(f"{scope}/{name}" if scope else name, value)
+
+
+def weighted_generator_loss(term, weights, reduction, add_summaries, scope, name):
+    """`compute_weighted_loss(term)`, written as TF-GAN's `generator_<name>_loss` summary."""
+    loss = compute_weighted_loss(term, weights, reduction)
+    summarize(add_summaries, scope, **{f"generator_{name}_loss": loss})
+    return loss
+
+
+def weighted_discriminator_loss(real_term, generated_term, real_weights, generated_weights, reduction,
+                                add_summaries, scope, name, combine=None):
+    """Weight and reduce both terms, then `combine(on_real, on_generated)` (`None`: their sum).
+
+    Writes TF-GAN's summaries `discriminator_gen_<name>_loss`,
+    `discriminator_real_<name>_loss` and `discriminator_<name>_loss`.
+    """
+    loss_on_real = compute_weighted_loss(real_term, real_weights, reduction)
+    loss_on_generated = compute_weighted_loss(generated_term, generated_weights, reduction)
+    loss = loss_on_real + loss_on_generated if combine is None else combine(loss_on_real, loss_on_generated)
+    summarize(add_summaries, scope, **{f"discriminator_gen_{name}_loss": loss_on_generated,
+                                       f"discriminator_real_{name}_loss": loss_on_real,
+                                       f"discriminator_{name}_loss": loss})
+    return loss

@@ -73,18 +73,22 @@ def _free_ports(n):
     return ports
 
 
-@pytest.mark.slow
-def test_multiworker_training_keeps_workers_identical(tmp_path):
-    """Two localhost workers (TF_CONFIG) train through kgen.train and end with identical weights."""
+def _train_on_two_workers(mode, tmp_path, timeout):
+    """Run `_worker.py <mode>` as two localhost workers (TF_CONFIG); returns both workers' npz results."""
     workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
     procs = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        procs.append(_run(["multiworker", str(tmp_path / f"w{index}.npz")],
-                          env={"TF_CONFIG": json.dumps(tf_config)}))
+        procs.append(_run([mode, str(tmp_path / f"w{index}.npz")], env={"TF_CONFIG": json.dumps(tf_config)}))
     for p in procs:
-        _finish(p, timeout=400)
-    w0, w1 = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
+        _finish(p, timeout=timeout)
+    return np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
+
+
+@pytest.mark.slow
+def test_multiworker_training_keeps_workers_identical(tmp_path):
+    """Two localhost workers (TF_CONFIG) train through kgen.train and end with identical weights."""
+    w0, w1 = _train_on_two_workers("multiworker", tmp_path, timeout=400)
     assert int(w0["epochs"]) == 2 and int(w0["d_iterations"]) == 4  # 2 epochs x 2 steps
     for k in w0.files:
         np.testing.assert_array_equal(w0[k], w1[k], err_msg=k)
@@ -102,15 +106,7 @@ def test_critics_with_five_steps_train_on_two_workers_to_identical_weights(tmp_p
     each update after the previous one (kgen.models.core.update), so both
     workers run the collectives in the same order and end bit-identical.
     """
-    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
-    procs = []
-    for index in range(2):
-        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        procs.append(_run(["multiworker_critics", str(tmp_path / f"w{index}.npz")],
-                          env={"TF_CONFIG": json.dumps(tf_config)}))
-    for p in procs:
-        _finish(p, timeout=500)
-    w0, w1 = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
+    w0, w1 = _train_on_two_workers("multiworker_critics", tmp_path, timeout=500)
     for name in ("wgan", "wgan_gp"):
         assert int(w0[f"{name}/d_iterations"]) == 2 * 2 * 5 and int(w0[f"{name}/g_iterations"]) == 4
         assert bool(w0[f"{name}/finite"])

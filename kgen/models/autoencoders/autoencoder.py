@@ -191,6 +191,19 @@ def dense_pair(input_shape, code_dim, hidden_units, activation="relu",
     return enc, dec
 
 
+def default_dense_pair(input_shape, code_dim, latent_dim, hidden_units, tiny, full_code_dim, tiny_code_dim=4,
+                       code_activation="sigmoid"):
+    """`dense_pair` with the regularized autoencoders' defaults.
+
+    The code size is `code_dim`, else `latent_dim` (the CLI's name), else
+    `tiny_code_dim` / `full_code_dim`; `hidden_units=None` means one hidden
+    layer of 256 (none when `tiny`).
+    """
+    code_dim = code_dim or latent_dim or (tiny_code_dim if tiny else full_code_dim)
+    hidden_units = tuple(hidden_units if hidden_units is not None else (() if tiny else (256,)))
+    return dense_pair(input_shape, code_dim, hidden_units, code_activation=code_activation)
+
+
 @register_builder("autoencoder", scale="sigmoid",
                   paper="Hinton & Salakhutdinov 2006, https://doi.org/10.1126/science.1127647")
 def build_autoencoder(input_shape, num_classes=None, tiny=False, code_dim=None, hidden_units=None,

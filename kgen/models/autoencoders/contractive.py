@@ -7,7 +7,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from kgen.models.autoencoders.autoencoder import Autoencoder, _compile, dense_pair
+from kgen.models.autoencoders.autoencoder import Autoencoder, _compile, default_dense_pair
 from kgen.zoo import register_builder
 
 
@@ -62,8 +62,6 @@ def build_contractive_autoencoder(input_shape, num_classes=None, tiny=False, cod
     Returns:
         A compiled `ContractiveAutoencoder`.
     """
-    code_dim = code_dim or latent_dim or (4 if tiny else 32)
-    hidden_units = tuple(hidden_units if hidden_units is not None else (() if tiny else (256,)))
-    enc, dec = dense_pair(input_shape, code_dim, hidden_units, code_activation="sigmoid")
+    enc, dec = default_dense_pair(input_shape, code_dim, latent_dim, hidden_units, tiny, full_code_dim=32)
     model = ContractiveAutoencoder(enc, dec, reconstruction_loss, weight, seed=seed)
     return _compile(model, learning_rate, **compile_kwargs)

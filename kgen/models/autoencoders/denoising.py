@@ -8,7 +8,7 @@ import numpy as np
 from keras import ops
 
 from kgen import distribute
-from kgen.models.autoencoders.autoencoder import Autoencoder, _compile, dense_pair
+from kgen.models.autoencoders.autoencoder import Autoencoder, _compile, default_dense_pair
 from kgen.zoo import register_builder
 
 _CORRUPTIONS = {}
@@ -195,9 +195,7 @@ def build_denoising_autoencoder(input_shape, num_classes=None, tiny=False, code_
     Returns:
         A compiled `DenoisingAutoencoder`.
     """
-    code_dim = code_dim or latent_dim or (4 if tiny else 64)
-    hidden_units = tuple(hidden_units if hidden_units is not None else (() if tiny else (256,)))
-    enc, dec = dense_pair(input_shape, code_dim, hidden_units, code_activation="sigmoid")
+    enc, dec = default_dense_pair(input_shape, code_dim, latent_dim, hidden_units, tiny, full_code_dim=64)
     model = DenoisingAutoencoder(enc, dec, reconstruction_loss, corruption, corruption_kwargs,
                                  seed=seed)
     return _compile(model, learning_rate, **compile_kwargs)

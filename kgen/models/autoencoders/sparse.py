@@ -6,7 +6,7 @@ https://web.stanford.edu/class/cs294a/sparseAutoencoder.pdf
 import keras
 from keras import ops
 
-from kgen.models.autoencoders.autoencoder import Autoencoder, _compile, dense_pair
+from kgen.models.autoencoders.autoencoder import Autoencoder, _compile, default_dense_pair
 from kgen.models.core import cross_replica_mean
 from kgen.zoo import register_builder
 
@@ -93,9 +93,7 @@ def build_sparse_autoencoder(input_shape, num_classes=None, tiny=False, code_dim
     Returns:
         A compiled `SparseAutoencoder`.
     """
-    code_dim = code_dim or latent_dim or (8 if tiny else 64)
-    hidden_units = tuple(hidden_units if hidden_units is not None else (() if tiny else (256,)))
-    code_act = "sigmoid" if penalty == "kl" else "relu"
-    enc, dec = dense_pair(input_shape, code_dim, hidden_units, code_activation=code_act)
+    enc, dec = default_dense_pair(input_shape, code_dim, latent_dim, hidden_units, tiny, full_code_dim=64,
+                                  tiny_code_dim=8, code_activation="sigmoid" if penalty == "kl" else "relu")
     model = SparseAutoencoder(enc, dec, reconstruction_loss, penalty, weight, rho, seed=seed)
     return _compile(model, learning_rate, **compile_kwargs)

@@ -58,7 +58,20 @@ class EncoderDecoderConfig:
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return from_config_with_networks(cls, config, ("encoder", "decoder"))
+
+
+def from_config_with_networks(cls, config, networks):
+    """`cls(**config)` with the serialized Keras networks under the keys `networks` deserialized.
+
+    The `from_config` of every model whose config holds its networks.
+
+    Example:
+        >>> @classmethod
+        ... def from_config(cls, config):
+        ...     return from_config_with_networks(cls, config, ("generator", "discriminator"))
+    """
+    config = dict(config)
+    for key in networks:
+        config[key] = keras.saving.deserialize_keras_object(config[key])
+    return cls(**config)

@@ -29,7 +29,7 @@ import tensorflow as tf
 from keras import ops
 
 from kgen import losses, priors
-from kgen.models.core import Endpoint, GenerativeModel, TensorSpec
+from kgen.models.core import Endpoint, GenerativeModel, TensorSpec, from_config_with_networks
 from kgen.models.gan import penalties as penalties_lib
 from kgen.models.gan.replay import ExperienceReplay
 
@@ -549,10 +549,7 @@ class GAN(GenerativeModel):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return from_config_with_networks(cls, config, ("generator", "discriminator"))
 
 
 def _role_metrics(role, terms):

@@ -7,6 +7,7 @@ import tensorflow_probability as tfp
 from keras import layers, ops
 
 from kgen import losses, priors
+from kgen.models.core import from_config_with_networks
 from kgen.models.gan.engine import GAN
 from kgen.networks import build_dcgan_discriminator, build_dcgan_generator, build_mlp_discriminator, build_mlp_generator
 from kgen.zoo import register_builder
@@ -160,10 +161,7 @@ class InfoGAN(GAN):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator", "q_network"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return from_config_with_networks(cls, config, ("generator", "discriminator", "q_network"))
 
 
 def build_q_network(feature_dim, categorical_dims=(10,), continuous_dim=2, hidden=128, name="q_network"):

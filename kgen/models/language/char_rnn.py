@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kgen.models.core import Endpoint, GenerativeModel, SingleObjectiveSteps, TensorSpec
+from kgen.models.core import Endpoint, GenerativeModel, SingleObjectiveSteps, TensorSpec, from_config_with_networks
 from kgen.models.language import sampling
 from kgen.models.language.text_data import decode, encode, stream_batches
 from kgen.networks.char_rnn import CharRNNNetwork
@@ -342,9 +342,7 @@ class CharRNN(SingleObjectiveSteps, GenerativeModel):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["network"] = keras.saving.deserialize_keras_object(config["network"])
-        return cls(**config)
+        return from_config_with_networks(cls, config, ("network",))
 
 
 @register_builder("char_rnn", data="text",
