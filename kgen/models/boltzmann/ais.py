@@ -183,6 +183,7 @@ def ais_log_partition(rbm, num_temperatures=1000, num_runs=100, base_visible_bia
     Returns:
         dict: `log_z` (log-mean-exp of the weights plus `log Z_0`), `std_err`
         (of `log_z`, delta method), `log_z_minus_3se` / `log_z_plus_3se`,
+        `log_z_bound` (`log Z_0 + mean log w`: below `log Z` in expectation, by Jensen),
         `log_w` (per run), `log_z_base`; `samples` if asked.
 
     Example:
@@ -202,7 +203,8 @@ def ais_log_partition(rbm, num_temperatures=1000, num_runs=100, base_visible_bia
     log_z0 = base_log_partition(rbm, base_visible_bias)
     est, se = log_mean_exp(log_w)
     out = {"log_z": log_z0 + est, "std_err": se, "log_z_minus_3se": log_z0 + est - 3 * se,
-           "log_z_plus_3se": log_z0 + est + 3 * se, "log_w": log_w, "log_z_base": log_z0}
+           "log_z_plus_3se": log_z0 + est + 3 * se, "log_z_bound": log_z0 + float(log_w.mean()),
+           "log_w": log_w, "log_z_base": log_z0}
     if return_samples:
         out["samples"] = np.concatenate(samples)
     return out
@@ -220,7 +222,9 @@ def reverse_ais_log_partition(rbm, start_visible, num_temperatures=1000, base_vi
         num_temperatures, base_visible_bias, batch_size, seed, schedule: as in `ais_log_partition`.
 
     Returns:
-        dict: `log_z` (`log Z_0 - log mean w_rev`), `std_err`, `log_w`.
+        dict: `log_z` (`log Z_0 - log mean w_rev`), `std_err`, `log_z_bound`
+        (`log Z_0 - mean log w_rev`: above `log Z` in expectation when the
+        start states are exact model samples), `log_w`.
     """
     betas = tf.constant(beta_schedule(num_temperatures, schedule), tf.float32)
     _, reverse = _make_runner(rbm, base_visible_bias)
@@ -232,4 +236,5 @@ def reverse_ais_log_partition(rbm, start_visible, num_temperatures=1000, base_vi
     log_w = np.concatenate(log_w)
     log_z0 = base_log_partition(rbm, base_visible_bias)
     est, se = log_mean_exp(log_w)
-    return {"log_z": log_z0 - est, "std_err": se, "log_w": log_w, "log_z_base": log_z0}
+    return {"log_z": log_z0 - est, "std_err": se, "log_z_bound": log_z0 - float(log_w.mean()), "log_w": log_w,
+            "log_z_base": log_z0}
