@@ -187,3 +187,42 @@ def test_pcd_matches_sklearn_bernoulli_rbm_pseudo_likelihood_curve():
     print("sklearn", np.round(sk_curve, 2), "kgen", np.round(our_curve, 2))
     assert sk_curve[-1] > sk_curve[0] + 2, sk_curve  # both learn ...
     np.testing.assert_allclose(our_curve, sk_curve, atol=0.25)  # ... along the same curve
+
+
+def test_persistent_chains_checkpoint_and_resume(tmp_path):
+    x = _binary_digits(64)
+    rbm = RBM((8, 8, 1), 12, persistent=True, num_chains=16, k=2, seed=3)
+    rbm.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.5))
+    rbm.fit(x.reshape(-1, 8, 8, 1), batch_size=16, epochs=2, shuffle=False, verbose=0)
+    chains = rbm.persistent_chains.numpy()
+    assert chains.shape == (16, 12) and chains.sum() > 0 and set(np.unique(chains)) <= {0.0, 1.0}
+    rbm.save(tmp_path / "rbm.keras")
+    loaded = keras.saving.load_model(tmp_path / "rbm.keras")
+    np.testing.assert_array_equal(loaded.persistent_chains.numpy(), chains)
+    # Resumed, the run continues exactly: same chains and optimizer momentum. (The base model's
+    # SeedGenerator state is not among the saved weights: copied here so the noise matches.)
+    loaded.seed_generator.state.assign(rbm.seed_generator.state)
+    for m in (rbm, loaded):
+        m.fit(x.reshape(-1, 8, 8, 1), batch_size=16, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(rbm.weights, loaded.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6, err_msg=a.path)
+    assert not np.array_equal(loaded.persistent_chains.numpy(), chains)
+
+
+def test_gibbs_step_endpoint_looped_equals_the_generate_chain():
+    from kgen.export.savedmodel import call_endpoint
+
+    rbm = _random_rbm(10, 6, sample_steps=3, seed=2)
+    rng = np.random.default_rng(0)
+    inputs = rbm.prior.numpy_sample(5, rng)
+    eps = {e.name: e for e in rbm.export_endpoints()}
+    want = call_endpoint(eps["generate"], rbm, [inputs[s.name] for s in eps["generate"].inputs])
+    v = inputs["visible"]
+    for t in range(3):
+        out = call_endpoint(eps["gibbs_step"], rbm, [v, inputs["hidden_noise"][:, t], inputs["visible_noise"][:, t]])
+        v = out["visible"].numpy()
+    np.testing.assert_array_equal(v, want["visible"].numpy())
+    np.testing.assert_allclose(out["images"].numpy(), want["images"].numpy(), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(rbm.generate(inputs)), want["images"].numpy(), atol=1e-6)
+    feats = call_endpoint(eps["features"], rbm, [inputs["visible"]])["features"].numpy()
+    np.testing.assert_allclose(feats, rbm.encode(inputs["visible"]).numpy(), atol=1e-6)
