@@ -282,7 +282,7 @@ class DBN(GenerativeModel):
 
         return [
             Endpoint("generate", self, self.prior_specs(),
-                     [TensorSpec("images", self.visible_shape, "float32", "output", image)], call=generate),
+                     [TensorSpec("images", self.visible_shape, "float32", "image", image)], call=generate),
             Endpoint("features", self, [TensorSpec("images", self.visible_shape, "float32", "image", image)],
                      [TensorSpec("features", (self.rbms[-1].num_hidden,), "float32", "code")], call=features),
         ]

@@ -519,7 +519,7 @@ class RBM(GenerativeModel):
 
         return [
             Endpoint("generate", self, prior_specs,
-                     [TensorSpec("images", self.visible_shape, "float32", "output", image),
+                     [TensorSpec("images", self.visible_shape, "float32", "image", image),
                       TensorSpec("visible", self.visible_shape, "float32", "output",
                                  {"note": "the chain's last sampled state: feed it back to continue"})],
                      call=generate),
@@ -530,7 +530,7 @@ class RBM(GenerativeModel):
                                  priors.Uniform((h,), 0.0, 1.0).spec_info()),
                       TensorSpec("visible_noise", (d,), "float32", "latent", vis_noise.spec_info())],
                      [TensorSpec("visible", self.visible_shape, "float32", "output"),
-                      TensorSpec("images", self.visible_shape, "float32", "output", image),
+                      TensorSpec("images", self.visible_shape, "float32", "image", image),
                       TensorSpec("hidden", (h,), "float32", "code")],
                      call=gibbs_step),
             Endpoint("features", self,
