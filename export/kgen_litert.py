@@ -11,6 +11,7 @@ Command line:
     python export/kgen_litert.py BUNDLE --variant float32 --encode a.png b.png --out codes.npz
     python export/kgen_litert.py BUNDLE --variant int8 --prompt "ROMEO:" --length 500 --temperature 0.8 \
         --seed 0 --out sample.txt [--top-k 0] [--top-p 1]       # a char-RNN bundle (`step` signature)
+    python export/kgen_litert.py BUNDLE --gibbs-steps 1000 --n 16 --out chains.png --seed 0   # an RBM bundle
 
 Module:
     >>> bundle = Bundle("bundle", variant="int8")
@@ -376,6 +377,47 @@ class TextGenerator:
         return prompt + "".join(self.vocabulary[i] for i in drawn)
 
 
+# -- Boltzmann machines: a Gibbs chain (a `gibbs_step` signature) ------------------------------
+#
+# An RBM bundle has `gibbs_step`: inputs `visible` (the chain's state), `hidden_noise` and
+# `visible_noise` (their recorded priors: uniforms, or normals for Gaussian visible units);
+# outputs `visible` (the next state, to feed back), `images` (E[v | h]) and `hidden`. The
+# initial states come from the `generate` signature's `visible` prior. The loop is here.
+
+
+def gibbs_chain(bundle, n=16, steps=1000, seed=None, start=None, every=None):
+    """Run `steps` Gibbs steps of an RBM bundle's `gibbs_step` signature, one LiteRT call per step.
+
+    Args:
+        bundle: a `Bundle`.
+        n: chains.
+        steps: Gibbs steps.
+        seed: numpy seed of the initial states and every step's noise.
+        start: initial visible states `(n, ...)` (default: drawn from the recorded prior).
+        every: also keep `images` every this many steps (None: only the last).
+
+    Returns:
+        (images of the last step, list of kept images).
+    """
+    rng = np.random.default_rng(seed)
+    specs = {s["name"]: s for s in bundle.signature("gibbs_step")["inputs"]}
+    if start is None:
+        init = next(s for s in bundle.signature("generate")["inputs"] if s["name"] == "visible")
+        start = draw(init["distribution"], n, tuple(init["shape"][1:]), rng)
+    v = np.asarray(start, np.float32)
+    kept, out = [], None
+    for t in range(int(steps)):
+        feed = {"visible": v}
+        for name in ("hidden_noise", "visible_noise"):
+            spec = specs[name]
+            feed[name] = np.asarray(draw(spec["distribution"], len(v), tuple(spec["shape"][1:]), rng), np.float32)
+        out = bundle.run("gibbs_step", **feed)
+        v = out["visible"]
+        if every and (t + 1) % every == 0:
+            kept.append(out["images"])
+    return out["images"], kept
+
+
 def write_text(args, bundle_path):
     """The command line's text mode: generate, write `--out`, report characters per second."""
     import time
@@ -408,10 +450,17 @@ def main(argv=None):
     parser.add_argument("--temperature", type=float, default=1.0, help="language models: 0 decodes greedily")
     parser.add_argument("--top-k", type=int, default=0, help="language models: keep the k likeliest (0: off)")
     parser.add_argument("--top-p", type=float, default=1.0, help="language models: nucleus mass (1: off)")
+    parser.add_argument("--gibbs-steps", type=int, default=None,
+                        help="Boltzmann machines: loop the gibbs_step signature this many steps")
     args = parser.parse_args(argv)
     if "step" in load_metadata(args.bundle)["signatures"]:
         return write_text(args, args.bundle)
     bundle = Bundle(args.bundle, args.variant, args.threads)
+    if args.gibbs_steps:
+        images, _ = gibbs_chain(bundle, args.n, args.gibbs_steps, args.seed)
+        save_grid(images, args.out, bundle.output_spec("generate")["to_pixels"], scale=max(1, 64 // images.shape[1]))
+        print(f"wrote {len(images)} chains after {args.gibbs_steps} Gibbs steps ({args.variant}) -> {args.out}")
+        return 0
     if args.encode:
         name = args.signature or "encode"
         spec = next(s for s in bundle.signature(name)["inputs"] if s["role"] == "image")

@@ -5,17 +5,21 @@
 - `kgen.models.autoencoders`: deterministic autoencoders.
 - `kgen.models.vae`: variational autoencoders.
 - `kgen.models.language`: character-level language models (char-RNN).
+- `kgen.models.boltzmann`: restricted Boltzmann machines, deep belief networks, AIS.
 
 Importing a family registers its models with Keras (`package="kgen"`) and
 its builders with `kgen.zoo`.
 """
 
 from kgen.models import autoencoders, core, gan, language, vae
+from kgen.models import boltzmann
 from kgen.models.autoencoders import *  # noqa: F401,F403
+from kgen.models.boltzmann import *  # noqa: F401,F403
 from kgen.models.core import Endpoint, GenerativeModel, TensorSpec
 from kgen.models.gan import *  # noqa: F401,F403
 from kgen.models.language import *  # noqa: F401,F403
 from kgen.models.vae import *  # noqa: F401,F403
 
 __all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "autoencoders", "core", "gan", "language", "vae",
+           "boltzmann", *boltzmann.__all__,
            *autoencoders.__all__, *gan.__all__, *language.__all__, *vae.__all__]
