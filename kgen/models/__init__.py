@@ -5,6 +5,7 @@
 - `kgen.models.autoencoders`: deterministic autoencoders.
 - `kgen.models.vae`: variational autoencoders.
 - `kgen.models.language`: character-level language models (char-RNN).
+- `kgen.models.representation`: self-supervised pretext tasks, the M2 semi-supervised VAE, DANN.
 
 Importing a family registers its models with Keras (`package="kgen"`) and
 its builders with `kgen.zoo`.
@@ -16,6 +17,9 @@ from kgen.models.core import Endpoint, GenerativeModel, TensorSpec
 from kgen.models.gan import *  # noqa: F401,F403
 from kgen.models.language import *  # noqa: F401,F403
 from kgen.models.vae import *  # noqa: F401,F403
+from kgen.models import representation  # noqa: E402
+from kgen.models.representation import *  # noqa: F401,F403,E402
 
 __all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "autoencoders", "core", "gan", "language", "vae",
            *autoencoders.__all__, *gan.__all__, *language.__all__, *vae.__all__]
+__all__ += ["representation", *representation.__all__]
