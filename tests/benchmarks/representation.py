@@ -267,9 +267,10 @@ def adaptation(args, out):
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     for ax, (name, weight) in zip(axes, (("source only", 0.0), ("DANN", 1.0))):
         keras.utils.set_random_seed(0)
-        m = zoo.build("dann", (2,), num_classes=2, seed=0, total_steps=epochs * (len(x2) // 32), domain_weight=weight)
+        m = zoo.build("dann", (2,), num_classes=2, seed=0, total_steps=args.moons_epochs * (len(x2) // 32),
+                      domain_weight=weight)
         ds = tf.data.Dataset.from_tensor_slices((x2, y2)).shuffle(len(x2), seed=0).batch(32, drop_remainder=True)
-        m.fit(ds, epochs=epochs, verbose=0)
+        m.fit(ds, epochs=args.moons_epochs, verbose=0)
         moons[name] = float(np.mean(np.asarray(m.classify(xt2)).argmax(-1) == yt2))
         gx, gy = np.meshgrid(np.linspace(-2, 3, 200), np.linspace(-2, 2.5, 200))
         prob = np.asarray(m.classify(np.stack([gx.ravel(), gy.ravel()], 1).astype("float32")))[:, 1]
@@ -290,6 +291,7 @@ def main(argv=None):
     p.add_argument("--seconds", type=float, default=None, help="pretraining budget per row (40; quick 3)")
     p.add_argument("--finetune-steps", type=int, default=None, help="fine-tuning steps (300; quick 20)")
     p.add_argument("--dann-epochs", type=int, default=None, help="DANN epochs (20; quick 1)")
+    p.add_argument("--moons-epochs", type=int, default=None, help="two-moons DANN epochs (60; quick 1)")
     p.add_argument("--alpha", type=float, default=5.0, help="M2's classification weight")
     p.add_argument("--out", default="runs/bench_representation")
     p.add_argument("--only", default="reality,semi,dann", help="comma-separated sections")
@@ -297,6 +299,7 @@ def main(argv=None):
     args.seconds = args.seconds if args.seconds is not None else (3.0 if args.quick else 40.0)
     args.finetune_steps = args.finetune_steps or (20 if args.quick else 300)
     args.dann_epochs = args.dann_epochs or (1 if args.quick else 20)
+    args.moons_epochs = args.moons_epochs or (1 if args.quick else 60)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -311,7 +314,7 @@ def main(argv=None):
     labelled = np.flatnonzero(rep.mask_labels(ytr, 10, seed=0) >= 0)
     data = (tanh.x[tr], ytr, tanh.x[te], yte, sig.x[tr], sig.x[te], labelled)
     results = {"budget": {"pretrain_seconds_per_row": args.seconds, "finetune_steps": args.finetune_steps,
-                          "dann_epochs": args.dann_epochs}}
+                          "dann_epochs": args.dann_epochs, "moons_epochs": args.moons_epochs}}
     sections = set(args.only.split(","))
     if "reality" in sections:
         results["reality_check"] = reality_check(args, data, out)
