@@ -64,3 +64,15 @@ def test_masking_flags_are_refused_where_they_mean_nothing(tmp_path, capsys):
                      "--run-dir", str(tmp_path / "d")]) == 2
     assert "--channels 3" in capsys.readouterr().err
     assert not (tmp_path / "r").exists() and not (tmp_path / "d").exists()
+
+
+def test_eval_report_shows_the_probe_table_and_a_tsne_of_the_features(tmp_path):
+    _train(tmp_path / "rot", "--model", "rotnet", *QUICK)
+    assert cli.main(["eval", str(tmp_path / "rot"), "--verbose", "0"]) == 0
+    report = json.loads((tmp_path / "rot" / "report.json").read_text())
+    metrics = report["metrics"]
+    assert 0.0 <= metrics["linear_probe_accuracy"] <= 1.0 and 0.5 < metrics["pixel_probe_accuracy"] <= 1.0
+    assert "fid" not in metrics
+    assert any("t-SNE of features" in f for f in report["figures"])
+    assert any("pretext" in f for f in report["figures"])
+    assert "linear_probe_accuracy" in (tmp_path / "rot" / "report.html").read_text()
