@@ -53,3 +53,14 @@ def test_photo_patches_source():
     arrays = kgen.data.load_arrays("photos", scale="tanh", image_size=8, num_patches=50)
     assert arrays.x.shape == (50, 8, 8, 3) and arrays.y is None
     assert arrays.x.std(axis=(1, 2)).mean() > 0.01  # colour texture, not constant
+
+
+def test_to_dataset_takes_masked_labels_only_when_asked():
+    x = np.zeros((4, 2, 2, 1), np.float32)
+    y = np.array([0, -1, 1, -1])
+    with pytest.raises(kgen.data.DataError, match=">= 0"):
+        kgen.data.to_dataset(x, y, batch_size=2)
+    batches = list(kgen.data.to_dataset(x, y, batch_size=2, shuffle=False, allow_unlabelled=True))
+    np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in batches]), y)
+    with pytest.raises(kgen.data.DataError):
+        kgen.data.to_dataset(x, np.array([0, -2, 1, 0]), batch_size=2, allow_unlabelled=True)
