@@ -47,6 +47,8 @@ EXAMPLES = {
     "sequences": ((12, 3), lambda rng, n, b: (rng.uniform(-1, 1, (n, 12, 3)).astype("float32"), None)),
     # Windows of character ids (T + 1 = 13); ids below 16 fit any model's vocabulary.
     "text": ((13,), lambda rng, n, b: (rng.integers(0, 16, (n, 13)).astype("int32"), None)),
+    # RGB images (colorization reads their luminance and predicts their colours).
+    "color_images": ((16, 16, 3), lambda rng, n, b: (_images(rng, n, (16, 16, 3), b.scale), None)),
 }
 
 

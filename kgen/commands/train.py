@@ -44,10 +44,11 @@ HELP = "train a model (default: DCGAN on the embedded digits) into a run directo
 STRATEGIES = ("auto", "default", "cpu", "gpu", "mirrored", "multiworker", "tpu")
 MIXED_PRECISION = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 #: The embedded (offline) data set of each data kind: --data when none is given.
-DEFAULT_DATA = {"images": "digits", "points": "ring8", "sequences": "sines", "text": "zen"}
+DEFAULT_DATA = {"images": "digits", "points": "ring8", "sequences": "sines", "text": "zen", "color_images": "photos"}
 _KIND_SOURCES = {"images": "digits, FILE.npz, an image folder or tfds:NAME",
                  "points": "ring8 or grid25", "sequences": "sines, text:FILE or a sequence FILE.npz",
-                 "text": "text:FILE (any UTF-8 text) or zen"}
+                 "text": "text:FILE (any UTF-8 text) or zen",
+                 "color_images": "photos, digits_m or an RGB image folder"}
 #: Sources of character ids, the data of "text" models (character language models).
 _TEXT_SOURCES = ("text", "zen")
 # Flags recorded in config.json for --config replay; the rest are per invocation.
@@ -95,6 +96,12 @@ def add_arguments(p):
                    help="GANs: keep an exponential moving average of the generator (DECAY 0.999 "
                         "when omitted) and save it as the model's generator (default: off)")
     t.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    t.add_argument("--labels-per-class", type=positive_int, default=None, metavar="K",
+                   help="semi-supervised models (m2_vae): keep K labels per class, mark the rest -1, "
+                        "unlabelled (default: every label)")
+    t.add_argument("--target", default=None, metavar="SOURCE",
+                   help="domain adaptation (dann): an unlabelled target domain such as digits_m; its "
+                        "examples join the data with label -1 (default: none)")
     t.add_argument("--sample-every", type=non_negative_int, default=1, metavar="N",
                    help="epochs between sample grids (0: none)")
     h = p.add_argument_group("hardware")
@@ -232,6 +239,8 @@ def _check_source_kind(args, builder):
     if builder.data == "sequences" and Path(args.data).suffix.lower() == ".npz":
         return  # a sequence .npz; load_sequences reads it
     src, _ = kdata.resolve_source(args.data)
+    if builder.data == "color_images" and src.kind == "images":
+        return  # colour images are images read with 3 channels
     if builder.data == "text":
         if src.name not in _TEXT_SOURCES:
             _kind_mismatch(args, builder, src.kind)
@@ -265,18 +274,50 @@ def load_data(args, builder):
         info = {**seqs.info, "value_range": None, "vocabulary": seqs.vocabulary}
         # The sequence autoencoder reads (T, F) features: ids arrive one-hot.
         return Data(x=seqs.x, x_val=seqs.x_val, info=info, one_hot=seqs.vocabulary_size)
+    channels = 3 if builder.data == "color_images" and args.channels is None else args.channels
     arrays = kdata.load_arrays(args.data, image_size=args.image_size, scale=builder.scale,
-                               labels=bool(builder.labels), channels=args.channels,
+                               labels=bool(builder.labels), channels=channels,
                                on_error=on_error(args), seed=args.seed,
                                **source_options(args, args.data))
-    return Data(x=arrays.x, y=arrays.y, num_classes=arrays.num_classes,
-                class_names=arrays.class_names, info=arrays.info)
+    return masked_labels(args, builder, Data(x=arrays.x, y=arrays.y, num_classes=arrays.num_classes,
+                                             class_names=arrays.class_names, info=arrays.info))
+
+
+def _masks_labels(args):
+    return getattr(args, "labels_per_class", None) is not None or getattr(args, "target", None) is not None
+
+
+def masked_labels(args, builder, data):
+    """--labels-per-class and --target: labels -1 mark unlabelled examples (`kgen.data.representation`)."""
+    if not _masks_labels(args):
+        return data
+    from kgen import data as kdata
+    from kgen.data import representation as rep
+
+    if not builder.labels:
+        raise UserError(f"--labels-per-class/--target mask the labels a model trains on; model {args.model} "
+                        "takes none: train m2_vae or dann, or drop them.")
+    if args.labels_per_class is not None:
+        try:
+            data.y = rep.mask_labels(data.y, args.labels_per_class, seed=args.seed)
+        except kdata.DataError as err:
+            raise UserError(f"--labels-per-class {args.labels_per_class}: {err}") from err
+    if args.target is not None:
+        size = tuple(int(v) for v in data.x.shape[1:3])
+        target = kdata.load_arrays(args.target, image_size=size, scale=builder.scale, labels=False,
+                                   seed=args.seed)
+        if target.x.shape[1:] != data.x.shape[1:]:
+            raise UserError(f"--target {args.target} holds examples of shape {target.x.shape[1:]}, --data "
+                            f"{args.data} of {data.x.shape[1:]}; match them (e.g. --channels "
+                            f"{target.x.shape[-1]}).")
+        data.x, data.y = rep.adaptation_arrays(data.x, data.y, target.x, seed=args.seed)
+    return data
 
 
 def check_data(args, builder, data):
     """The data's kind must be the model's; labels must fit the classes."""
     kind = data.info.get("kind")
-    if kind != builder.data:
+    if kind != builder.data and not (builder.data == "color_images" and kind == "images"):
         _kind_mismatch(args, builder, kind)
     if kind == "points":
         reject_flags(args, IMAGE_FLAGS, f"--data {args.data} holds 2-D points, not images")
@@ -441,7 +482,7 @@ def make_datasets(args, model, strategy, data):
                                                 shuffle=False, drop_remainder=False)
     else:
         dataset = kdata.to_dataset(data.x, data.y, batch_size=batch, shuffle=True, seed=args.seed,
-                                   repeat=repeat)
+                                   repeat=repeat, allow_unlabelled=_masks_labels(args))
     return dataset, validation, args.steps_per_epoch or n // batch
 
 

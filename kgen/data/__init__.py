@@ -37,6 +37,7 @@ from kgen.data.transforms import (
 from kgen.data import digits as _digits  # noqa: E402,F401
 from kgen.data.mixtures import MIXTURES, Mixture, get_mixture, grid25, ring8
 from kgen.data import tfds_source as _tfds_source  # noqa: E402,F401
+from kgen.data import representation  # noqa: E402,F401
 from kgen.data.images import IMAGE_EXTENSIONS, decode_image_file, find_image_files
 from kgen.data.pipeline import DataArrays, EpochBatches, epoch_source, load, load_arrays, to_dataset
 from kgen.data.sequences import SequenceArrays, load_sequences, sequence_dataset

@@ -263,7 +263,7 @@ def check_finite(x: np.ndarray, what: str = "images") -> None:
     )
 
 
-def check_labels(y, num_examples: int, num_classes=None):
+def check_labels(y, num_examples: int, num_classes=None, allow_unlabelled=False):
     """Validate integer class labels and infer ``num_classes``.
 
     Args:
@@ -271,6 +271,8 @@ def check_labels(y, num_examples: int, num_classes=None):
         num_examples: N, the number of images the labels must match.
         num_classes: known class count (e.g. from class folders), or ``None``
             to infer it as ``max(y) + 1``.
+        allow_unlabelled: also accept -1, the masked-label convention's
+            "no label" (``kgen.data.representation.UNLABELLED``).
 
     Returns:
         ``(labels int32 (N,), num_classes int)``.
@@ -306,7 +308,7 @@ def check_labels(y, num_examples: int, num_classes=None):
                 f"(e.g. {y[y != np.round(y)][0].item()!r}); store class ids 0..K-1, or pass "
                 "labels=False to train without labels."
             )
-    if len(y) and y.min() < 0:
+    if len(y) and y.min() < (-1 if allow_unlabelled else 0):
         raise DataError(
             f"labels must be >= 0. Received: min label={y.min().item()!r}; "
             "remap them to 0..num_classes-1."

@@ -215,6 +215,7 @@ def to_dataset(
     seed=0,
     drop_remainder=True,
     repeat=False,
+    allow_unlabelled=False,
 ):
     """Batch in-memory arrays into a shuffled, prefetched ``tf.data.Dataset``.
 
@@ -226,6 +227,8 @@ def to_dataset(
         seed: shuffle seed (``None`` for non-deterministic order).
         drop_remainder: drop the last partial batch, giving static batch shapes.
         repeat: repeat forever (``True``), a number of epochs (int), or not.
+        allow_unlabelled: labels may be -1 ("no label", the masked-label
+            convention of :mod:`kgen.data.representation`).
 
     Returns:
         A dataset of ``x`` batches, or ``(x, y)`` batches when ``y`` is given.
@@ -249,7 +252,7 @@ def to_dataset(
     x = x.astype(np.float32, copy=False)
     check_finite(x, "x")
     if y is not None:
-        y, _ = check_labels(y, len(x))
+        y, _ = check_labels(y, len(x), allow_unlabelled=allow_unlabelled)
     if repeat is not True and repeat is not False and not (
         isinstance(repeat, (int, np.integer)) and repeat > 0
     ):

@@ -133,6 +133,10 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
         sections.append(("Samples", [("real vs generated points",
                                       figures.points_png(arrays.x[:2500], fake[:2500],
                                                          getattr(mixture, "centers", None)))]))
+    elif _is_representation(model):
+        stage.total = 5
+        results.update(_representation_report(model, config, labels, data_options, value_range, tsne, seed,
+                                               sections, notes, stage))
     else:
         shape = config.get("input_shape") or list(model.generate(1).shape[1:])
         arrays = _load_images(config, int(shape[0]), labels, data_options)
@@ -223,7 +227,8 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
         "seconds": round(time.time() - start, 1),
     }
     report["metric_notes"] = {k: metrics_info.describe_metric(k, report) for k in report["metrics"]}
-    notes.insert(0, metrics_info.comparability_note(report))
+    if not _is_representation(model):  # no FID/KID/IS in a representation learner's report
+        notes.insert(0, metrics_info.comparability_note(report))
     files.write_json(out_dir / "report.json", report)
     title = f"kgen report: {config.get('model', 'model')} on {config.get('data', '?')}"
     files.write_text(out_dir / "report.html",
@@ -248,6 +253,48 @@ class _Stages:
     def done(self):
         if self.progress:
             self.progress(self.total, self.total, "done")
+
+
+def _is_representation(model):
+    """A representation learner without a prior (kgen.models.representation): features, no samples."""
+    return callable(getattr(model, "extract_features", None)) and not model.prior
+
+
+def _representation_report(model, config, labels, data_options, value_range, tsne, seed, sections, notes,
+                           stage):
+    """What a representation learner's report shows: its pretext output, a linear-probe table, t-SNE."""
+    from kgen.probes import linear_probe
+
+    shape = config.get("input_shape") or list(model.image_shape)
+    arrays = _load_images(config, int(shape[0]), labels, data_options)
+    order = np.random.default_rng(seed).permutation(len(arrays.x))[:2000]
+    x = arrays.x[order]
+    y = arrays.y[order] if arrays.y is not None else None
+    if y is not None and len(x) and y.min() < 0:  # masked labels are no ground truth
+        y = None
+    stage("pretext outputs")
+    shown = x[:32]
+    pairs = np.stack([shown, _np(model.reconstruct(shown))], axis=1).reshape(-1, *shown.shape[1:])
+    sections.append(("Pretext task", [("pairs: input, what the pretext task makes of it (reconstruct)",
+                                        figures.grid_png(pairs, value_range, ncols=8))]))
+    stage("features and linear probe")
+    feats = model.extract_features(x)
+    results = {}
+    if y is not None and len(np.unique(y)) > 1:
+        cut = int(0.75 * len(x))
+        results["linear_probe_accuracy"] = linear_probe(feats[:cut], y[:cut], feats[cut:], y[cut:])
+        flat = x.reshape(len(x), -1)
+        results["pixel_probe_accuracy"] = linear_probe(flat[:cut], y[:cut], flat[cut:], y[cut:])
+        notes.append(f"Linear probe: logistic regression on frozen {feats.shape[1]}-d features (and on raw "
+                     f"pixels), trained on {cut} of {len(x)} images of {config.get('data')}, tested on the rest.")
+    else:
+        notes.append("No labels in the data: the linear probe needs labelled images (pass --labels).")
+    projections = [("PCA of features, coloured by label", figures.projection_png(feats, y, "pca", seed))]
+    if tsne:
+        projections.append(("t-SNE of features, coloured by label",
+                            figures.projection_png(feats[:800], None if y is None else y[:800], "tsne", seed)))
+    sections.append(("Features", projections))
+    return results
 
 
 def _load_images(config, size, labels, data_options):

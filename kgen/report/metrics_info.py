@@ -5,6 +5,9 @@ import re
 #: name (or name pattern) -> (direction, one-line meaning). Direction: "higher",
 #: "lower" or "" (context, not a score). `{features}` is the feature extractor.
 METRICS = {
+    "linear_probe_accuracy": ("higher", "test accuracy of a logistic regression on the frozen features of "
+                                        "held-out images (representation learners)"),
+    "pixel_probe_accuracy": ("higher", "the same probe on raw pixels: the reference the features should beat"),
     "fid": ("lower", "Frechet distance between Gaussian fits of real and generated {features} "
                      "(squared feature units)"),
     "kid": ("lower", "kernel distance: unbiased MMD^2, cubic polynomial kernel on {features}, mean "
