@@ -12,6 +12,8 @@ https://arxiv.org/abs/1609.04468
 
 import numpy as np
 
+from kgen.images import save_grid
+
 __all__ = ["lerp", "slerp", "interpolate", "vector_arithmetic", "interpolation_grid", "save_interpolation_grid",
            "interpolate_inputs", "traverse", "manifold_grid"]
 
@@ -126,8 +128,6 @@ def save_interpolation_grid(model, starts, ends, path, steps=8, method="slerp", 
         >>> z = gan.sample_latent(8)
         >>> save_interpolation_grid(gan, z[:4], z[4:], "walk.png", steps=10)
     """
-    from kgen.images import save_grid
-
     images = interpolation_grid(model, starts, ends, steps, method, labels)
     return save_grid(images, path, value_range=value_range, ncols=steps, scale=scale)
 
@@ -144,8 +144,6 @@ def _decode(model, zs, labels):
 
 def _write(images, path, value_range, ncols):
     if path:
-        from kgen.images import save_grid
-
         save_grid(images, path, value_range, ncols=ncols)
     return images
 

@@ -22,12 +22,14 @@ import json
 import os
 import socket
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kgen import files
+from kgen import models  # noqa: F401 - registers kgen classes for deserialization
 from kgen.callbacks import JsonHistory, SampleGrid, TrainingSummaries
-from kgen.checkpoints import TrainingCheckpoint
+from kgen.checkpoints import CheckpointWarning, TrainingCheckpoint
 from kgen.errors import CorruptFileError, RunDirError
 
 CONFIG = "config.json"
@@ -140,16 +142,12 @@ def load_run(run_dir, compile=True):
             f"{str(model_path)!r} is missing: the run did not finish. Re-run `kgen train --run-dir "
             f"{run_dir}` (it resumes from {run_dir / CHECKPOINTS})."
         )
-    import kgen.models  # noqa: F401 - registers kgen classes for deserialization
-
     model = keras.saving.load_model(str(model_path), compile=compile)
     return model, read_config(run_dir)
 
 
 def read_history(run_dir):
     """`history.json` as a dict ({} when absent); a damaged one warns, naming it, and gives {}."""
-    import warnings
-
     try:
         history = files.read_json(Path(run_dir) / HISTORY, default={})
     except CorruptFileError as err:
@@ -435,10 +433,6 @@ def _show(value):
 
 def _progress(run_dir, notes):
     """Position of the newest intact checkpoint: {"epoch", "step", "path"} or None."""
-    import warnings
-
-    from kgen.checkpoints import CheckpointWarning, TrainingCheckpoint
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CheckpointWarning)
         prefix, manifest = TrainingCheckpoint(run_dir / CHECKPOINTS).latest()

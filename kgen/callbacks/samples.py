@@ -8,6 +8,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgen.errors import CorruptFileError
+from kgen.files import read_json, write_json
 from kgen.images import make_grid, save_grid
 
 
@@ -113,9 +115,6 @@ class JsonHistory(keras.callbacks.Callback):
         self._state = None
 
     def _read(self):
-        from kgen.errors import CorruptFileError
-        from kgen.files import read_json
-
         try:
             history = read_json(self.path, default={})
         except CorruptFileError as err:
@@ -155,6 +154,4 @@ class JsonHistory(keras.callbacks.Callback):
         self._write()
 
     def _write(self):
-        from kgen.files import write_json
-
         write_json(self.path, self.history)

@@ -8,6 +8,12 @@ import numpy as np
 from kgen import files
 from kgen.export import fidelity, inputs as inputs_lib, runtime, tflite
 from kgen.export.savedmodel import call_endpoint, export_savedmodel, float32_endpoints
+from kgen.features import get_extractor
+from kgen.images import save_grid
+from kgen.metrics.functional import (
+    frechet_classifier_distance_from_activations,
+    kernel_classifier_distance_and_std_from_activations,
+)
 
 DEFAULT_VARIANTS = ("float32", "dynamic", "float16", "int8")
 ALL_VARIANTS = ("float32", "dynamic", "float16", "int8", "int8_io")
@@ -161,8 +167,6 @@ def export_model(
     sample_pool = {}  # image shape -> generated images, to calibrate encoders
     distribution = None
     if feature_extractor is not None:
-        from kgen.features import get_extractor
-
         distribution = {"extractor": get_extractor(feature_extractor),
                         "n": int(distribution_samples), "max_fid": max_fid,
                         "rng": np.random.default_rng(seed + 2)}
@@ -375,11 +379,6 @@ def _export_variant(out, sm_dir, ep, variant, cal, parity, sm_out, floors, grids
 
 def _distribution_figures(out, ep, variant, dist, entry, report):
     """FID/KID between SavedModel and variant samples of the first image output."""
-    from kgen.metrics.functional import (
-        frechet_classifier_distance_from_activations,
-        kernel_classifier_distance_and_std_from_activations,
-    )
-
     spec = next(s for s in ep.outputs if s.role == "image")
     value_range = _value_range(spec) or (-1.0, 1.0)
     samples = runtime.LiteRTModel(out / tflite_filename(ep.name, variant))(**dist["inputs"])
@@ -401,8 +400,6 @@ def _distribution_figures(out, ep, variant, dist, entry, report):
 
 
 def _write_grids(out, ep, variant, outputs):
-    from kgen.images import save_grid
-
     for spec in ep.outputs:
         if spec.role == "image" and len(spec.shape) == 3 and spec.shape[-1] in (1, 3, 4):
             (out / "samples").mkdir(exist_ok=True)

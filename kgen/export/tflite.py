@@ -16,8 +16,11 @@ with `@register_variant`. Built in:
 """
 
 import dataclasses
+import warnings
 
 import tensorflow as tf
+
+from kgen._quiet import native_output, reemit
 
 
 @dataclasses.dataclass
@@ -131,10 +134,6 @@ def convert(saved_model_dir, signature, variant, calibration=None, verbose=False
     Example:
         >>> data = convert("bundle/saved_model", "generate", "int8", {"latent": z})
     """
-    import warnings
-
-    from kgen._quiet import native_output, reemit
-
     spec = get_variant(variant)
     if spec.needs_representative and not calibration:
         raise ValueError(f"variant {variant!r} needs calibration data (dict input name -> array)")

@@ -67,7 +67,8 @@ def get_extractor(extractor, **kwargs):
 
 
 def _load_builtin():
-    # Importing the modules runs their `register_extractor` decorators.
+    # Importing the modules runs their `register_extractor` decorators; local because both import
+    # this module (at the top it would be an import cycle).
     from kgen.features import digits, inception  # noqa: F401
 
 

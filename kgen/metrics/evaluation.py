@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kgen.features import get_extractor
 from kgen.metrics.streaming import get_metric, to_numpy
 
 DEFAULT_METRICS = ("fid", "kid", "precision_recall")
@@ -75,8 +76,6 @@ class Evaluator:
 
     def __init__(self, real_data, extractor="digits", metrics=None, n_real=None,
                  value_range=(-1.0, 1.0), batch_size=256, metric_options=None):
-        from kgen.features import get_extractor
-
         self.extractor = get_extractor(extractor) if extractor is not None else None
         has_probs = self.extractor is not None and self.extractor.has_probabilities
         if metrics is None:

@@ -19,7 +19,11 @@ all replicas before accumulation.
 import numpy as np
 import tensorflow as tf
 
+from kgen.data import get_mixture
+from kgen.features import get_extractor
+from kgen.files import atomic_path
 from kgen.metrics import functional as F
+from kgen.metrics.mode_coverage import mode_coverage
 
 _METRICS = {}
 
@@ -83,8 +87,6 @@ class StreamingMetric:
     def extractor(self):
         """The resolved `FeatureExtractor`, or None."""
         if self._extractor is None and self._extractor_spec is not None:
-            from kgen.features import get_extractor
-
             self._extractor = get_extractor(self._extractor_spec)
         return self._extractor
 
@@ -163,8 +165,6 @@ class FeatureStatistics:
 
     def save(self, path):
         """Save the statistics (reusable reference statistics of a data set)."""
-        from kgen.files import atomic_path
-
         path = str(path) if str(path).endswith(".npz") else f"{path}.npz"  # what np.savez writes
         with atomic_path(path) as tmp:
             np.savez(tmp, count=self.count, total=self.total, outer=self.outer)
@@ -593,8 +593,6 @@ class ModeCoverageMetric(StreamingMetric):
 
     def __init__(self, mixture="ring8", threshold=3.0, name=None):
         if isinstance(mixture, str):
-            from kgen.data import get_mixture
-
             mixture = get_mixture(mixture)
         self.mixture = mixture
         self.threshold = float(threshold)
@@ -610,8 +608,6 @@ class ModeCoverageMetric(StreamingMetric):
         super().update_state(None, fake)
 
     def _update(self, side, points):
-        from kgen.metrics.mode_coverage import mode_coverage
-
         self.counts += mode_coverage(points, self.mixture, threshold=self.threshold).counts
         self.total += len(points)
 

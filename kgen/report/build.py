@@ -7,7 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kgen import files
+from kgen import data as kdata
+from kgen import files, runs, zoo
+from kgen import metrics as kmetrics
+from kgen.features import get_extractor
 from kgen.report import figures, html, metrics_info
 
 
@@ -19,8 +22,6 @@ def _value_range(config):
 
 def _data_kind(model, config):
     try:
-        from kgen import zoo
-
         return zoo.get(config["model"]).data
     except (KeyError, ValueError):
         shape = getattr(getattr(model, "generator", None), "output_shape", None)
@@ -92,10 +93,6 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
     """
     import keras
 
-    from kgen import data as kdata
-    from kgen import metrics as kmetrics
-    from kgen import runs
-
     start = time.time()
     run_dir = Path(run_dir)
     out_dir = Path(out_dir) if out_dir else run_dir
@@ -151,8 +148,6 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
             extractor, "name", "custom")
         ext = extractor
         if isinstance(extractor, str):
-            from kgen.features import get_extractor
-
             ext = get_extractor(extractor, **(extractor_options or {}))
         stage(f"sample metrics (FID, KID, precision/recall, IS) on {name or 'raw pixels'} features")
         ev = kmetrics.Evaluator(real_x, extractor=ext, value_range=value_range,
@@ -299,8 +294,6 @@ def _representation_report(model, config, labels, data_options, value_range, tsn
 
 def _load_images(config, size, labels, data_options):
     """The run's images (labels when asked, or when valid with `labels=None`)."""
-    from kgen import data as kdata
-
     kwargs = dict(image_size=size, scale=config.get("scale", "tanh"), **data_options)
     if labels is None:
         try:

@@ -4,6 +4,8 @@ import base64
 import html
 import math
 
+from kgen.report.metrics_info import direction_mark
+
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fff; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ddd; }
@@ -43,8 +45,6 @@ def _format(value):
 
 def metric_table(metrics, notes=None):
     """HTML table of `{name: value}`, with each metric's better direction and meaning from `notes`."""
-    from kgen.report.metrics_info import direction_mark
-
     notes = notes or {}
     rows = []
     for name, value in metrics.items():
