@@ -1,0 +1,154 @@
+"""RBM and DBN test log-likelihoods by AIS on binarized mnist7k, beside Salakhutdinov & Murray (2008) Table 1.
+
+Data: mnist7k's first 6,000 images train, the last 1,000 test, binarized at 0.5
+(the paper: 60,000 training images, stochastic binarization). Models: 784-500 RBMs
+trained with CD-1, CD-3, CD-25 and PCD-1 for `--epochs` epochs each (SGD 0.05,
+momentum 0.5, weight decay 2e-4, batch 100, the same seed); a 784-20 RBM (CD-1) whose
+log Z is both enumerated (2^20 hidden states) and estimated by AIS; a 2-layer DBN
+(784-500-500: the CD-1 RBM as layer 1, layer 2 trained greedily on its features) with
+its variational lower bound, the top RBM's log Z by AIS. AIS: base-rate RBM,
+`--temperatures` intermediate distributions (>= 10,000; the paper's spacing),
+`--runs` runs, log Z +- its standard error, and reverse AIS from the forward runs' final
+states beside it. `--probe` adds RBM and DBN features to the linear-probe table
+(`tests/benchmarks/linear_probe.py`'s protocol: 8x8 digits, 16-d codes).
+
+Usage (single TF thread):
+    TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 nice -n 10 \
+        python tests/benchmarks/rbm_likelihood.py --epochs 3 --runs 16 --probe
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+PAPER = {"CD1": -125.53, "CD3": -105.50, "CD25": -86.34}  # Table 1, 500 hidden units, 60k images
+MNIST = next((c for c in (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist7k.npz",
+                           Path("/work/shared/data/mnist7k.npz")) if c.exists()), "mnist7k.npz")
+
+
+def _data(path):
+    import kgen
+
+    x = kgen.data.load_arrays(str(path), scale="sigmoid").x
+    x = (np.asarray(x) > 0.5).astype("float32")
+    return x[:6000], x[6000:]
+
+
+def _fit(model, x, epochs, seed):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed).batch(100, drop_remainder=True)
+    t0 = time.time()
+    model.fit(ds, epochs=epochs, verbose=0)
+    return time.time() - t0
+
+
+def _ais_row(name, rbm, train, test, args, exact=None):
+    from kgen.models.boltzmann.ais import (ais_log_partition, base_rate_bias, reverse_ais_log_partition)
+
+    base = base_rate_bias(train)
+    t0 = time.time()
+    fwd = ais_log_partition(rbm, args.temperatures, args.runs, base_visible_bias=base, batch_size=args.runs,
+                            seed=0, return_samples=True)
+    rev = reverse_ais_log_partition(rbm, fwd["samples"], args.temperatures, base_visible_bias=base,
+                                    batch_size=args.runs)
+    secs = time.time() - t0
+    f = float(np.mean(-rbm.free_energy(test).numpy()))
+    return {"name": name, "ll": f - fwd["log_z"], "se": fwd["std_err"], "ll_rev": f - rev["log_z"],
+            "ll_exact": None if exact is None else f - exact, "ais_s": secs}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", default=str(MNIST))
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--temperatures", type=int, default=10_000)
+    p.add_argument("--runs", type=int, default=16)
+    p.add_argument("--ks", default="1,3,25")
+    p.add_argument("--probe", action="store_true")
+    args = p.parse_args(argv)
+
+    import keras
+
+    from kgen import zoo
+    from kgen.models.boltzmann import DBN, RBM, ais_log_partition
+    from kgen.models.boltzmann.ais import base_rate_bias
+
+    start = time.time()
+    train, test = _data(args.data)
+    rows, trained = [], {}
+    configs = [(f"CD{k}", dict(k=int(k))) for k in args.ks.split(",")] + [("PCD1", dict(persistent=True))]
+    for name, kw in configs:
+        keras.utils.set_random_seed(0)
+        rbm = zoo.build("rbm", (28, 28, 1), seed=0, batch_size=100, **kw)
+        secs = _fit(rbm, train, args.epochs, 0)
+        row = _ais_row(name, rbm, train, test, args)
+        row["train_s"] = secs
+        rows.append(row)
+        trained[name] = rbm
+        print(row, flush=True)
+    keras.utils.set_random_seed(0)
+    small = zoo.build("rbm", (28, 28, 1), seed=0, num_hidden=20)
+    secs = _fit(small, train, args.epochs, 0)
+    row = _ais_row("CD1 (20 hidden)", small, train, test, args, exact=small.exact_log_partition())
+    row["train_s"] = secs
+    rows.append(row)
+    print(row, flush=True)
+
+    # DBN: the CD-1 RBM as layer 1, layer 2 pretrained greedily on its features.
+    first = trained["CD1"]
+    top = RBM((500,), 500, seed=1, weight_decay=2e-4)
+    dbn = DBN([first, top], seed=0)
+    dbn.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.5))
+    dbn.train_layer = 1
+    secs = _fit(dbn, train, args.epochs, 0)
+    h1 = first.hidden_probabilities(train).numpy()
+    t0 = time.time()
+    est = ais_log_partition(top, args.temperatures, args.runs, base_visible_bias=base_rate_bias(h1),
+                            batch_size=args.runs, seed=0)
+    bound = float(dbn.log_likelihood_lower_bound(test, est["log_z"], num_samples=10).mean())
+    dbn_row = {"bound": bound, "se": est["std_err"], "train_s": secs, "ais_s": time.time() - t0}
+    print(dbn_row, flush=True)
+
+    probe_rows = []
+    if args.probe:
+        import kgen
+        from kgen.probes import encode_arrays, linear_probe
+
+        arrays = kgen.data.load_arrays("digits", image_size=8, scale="sigmoid", labels=True)
+        order = np.random.default_rng(0).permutation(len(arrays.x))
+        x, y = arrays.x[order], arrays.y[order]
+        xtr, ytr, xte, yte = x[:-500], y[:-500], x[-500:], y[-500:]
+        keras.utils.set_random_seed(0)
+        rbm16 = zoo.build("rbm", (8, 8, 1), seed=0, num_hidden=16, learning_rate=0.05)
+        rbm16.fit(xtr, batch_size=64, epochs=100, verbose=0)
+        probe_rows.append(("rbm (p(h|v))", linear_probe(encode_arrays(rbm16.encode, xtr), ytr,
+                                                        encode_arrays(rbm16.encode, xte), yte)))
+        keras.utils.set_random_seed(0)
+        dbn16 = zoo.build("dbn", (8, 8, 1), seed=0, hidden_units=(128, 16))
+        dbn16.pretrain(xtr, epochs=50, batch_size=64, verbose=0)
+        probe_rows.append(("dbn 128-16 (top p(h|v))", linear_probe(encode_arrays(dbn16.encode, xtr), ytr,
+                                                                   encode_arrays(dbn16.encode, xte), yte)))
+        print(probe_rows, flush=True)
+
+    print(f"\nbinarized mnist7k (train 6,000 / test 1,000), {args.epochs} epochs, AIS {args.temperatures} "
+          f"temperatures x {args.runs} runs; total {time.time() - start:.0f} s")
+    print("| model | test log p(x), AIS (nats) | AIS std err of log Z | reverse AIS | exact | "
+          "S&M 2008 Table 1 (60k) | train | AIS + reverse |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        exact = "" if r["ll_exact"] is None else f"{r['ll_exact']:.2f}"
+        paper = PAPER.get(r["name"], "")
+        print(f"| {r['name']} | {r['ll']:.2f} | {r['se']:.2f} | {r['ll_rev']:.2f} | {exact} | {paper} | "
+              f"{r['train_s']:.0f} s | {r['ais_s']:.0f} s |")
+    print(f"| DBN 784-500-500 (lower bound) | {dbn_row['bound']:.2f} | {dbn_row['se']:.2f} | | | | "
+          f"{dbn_row['train_s']:.0f} s (layer 2) | {dbn_row['ais_s']:.0f} s |")
+    for name, acc in probe_rows:
+        print(f"| probe: {name} | 16 | {acc:.3f} |")
+    return rows, dbn_row, probe_rows
+
+
+if __name__ == "__main__":
+    main()
