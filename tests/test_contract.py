@@ -47,6 +47,10 @@ EXAMPLES = {
     "sequences": ((12, 3), lambda rng, n, b: (rng.uniform(-1, 1, (n, 12, 3)).astype("float32"), None)),
     # Windows of character ids (T + 1 = 13); ids below 16 fit any model's vocabulary.
     "text": ((13,), lambda rng, n, b: (rng.integers(0, 16, (n, 13)).astype("int32"), None)),
+    # Image-to-image: (input images, target images); super-resolution: (4x4 low-res, 16x16 high-res).
+    "paired": ((16, 16, 1), lambda rng, n, b: (_images(rng, n, (16, 16, 1), b.scale), _images(rng, n, (16, 16, 1), b.scale))),
+    "unpaired": ((16, 16, 1), lambda rng, n, b: (_images(rng, n, (16, 16, 1), b.scale), _images(rng, n, (16, 16, 1), b.scale))),
+    "super_resolution": ((16, 16, 1), lambda rng, n, b: (_images(rng, n, (4, 4, 1), b.scale), _images(rng, n, (16, 16, 1), b.scale))),
 }
 
 

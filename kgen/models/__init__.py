@@ -16,6 +16,7 @@ from kgen.models.core import Endpoint, GenerativeModel, TensorSpec
 from kgen.models.gan import *  # noqa: F401,F403
 from kgen.models.language import *  # noqa: F401,F403
 from kgen.models.vae import *  # noqa: F401,F403
+from kgen.models import translation  # noqa: E402  (image-to-image: pix2pix, CycleGAN, SRGAN)
 
 __all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "autoencoders", "core", "gan", "language", "vae",
            *autoencoders.__all__, *gan.__all__, *language.__all__, *vae.__all__]

@@ -323,7 +323,8 @@ def build_srresnet(lr_shape=(24, 24, 3), scale=4, filters=64, n_blocks=16, out_c
     (k3n256, x2 shuffle, PReLU); k9 to the output channels, tanh.
 
     Args:
-        lr_shape: low-resolution input shape.
+        lr_shape: low-resolution input shape (H, W may be None: the network is
+            fully convolutional).
         scale: 2 or 4 (any power of two).
         filters: feature maps (64).
         n_blocks: residual blocks (16).
@@ -342,7 +343,7 @@ def build_srresnet(lr_shape=(24, 24, 3), scale=4, filters=64, n_blocks=16, out_c
     scale = int(scale)
     if scale < 2 or scale & (scale - 1):
         raise ValueError(f"expected a power-of-two scale >= 2 (2, 4, ...). Received: scale={scale}")
-    h_in, w_in, channels = (int(v) for v in lr_shape)
+    h_in, w_in, channels = (None if v is None else int(v) for v in lr_shape)
     out_channels = int(out_channels or channels)
     src = keras.Input((h_in, w_in, channels), name="condition")
     h = layers.Conv2D(filters, 9, padding="same", name="in_conv")(src)
