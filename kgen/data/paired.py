@@ -164,7 +164,7 @@ def _colorize(request: SourceRequest) -> SourceData:
     return _paired(convert_channels(colour, 1), colour)
 
 
-@register_source("pairs", prefix=True, kind="paired", options=("image_key", "target_key"),
+@register_source("pairs", prefix=True, kind="paired", options=("image_key", "target_key", "label_key"),
                  description="paired: pairs:FILE.npz (two arrays) or pairs:DIR_A,DIR_B (files matched by name)")
 def _pairs(request: SourceRequest) -> SourceData:
     arg = request.arg
