@@ -88,3 +88,23 @@ def callbacks(args, run_dir, data):
         inputs, targets = np.asarray(downsample(pairs.a[:GRID_EXAMPLES], int(pairs.info["scale"]))), inputs
     return [TranslationGrid(Path(run_dir) / "samples", inputs, targets, every=args.sample_every,
                             value_range=data.info["value_range"])]
+
+
+def calibration_inputs(config, n):
+    """Real inputs of each translate endpoint, by input name, for int8 calibration and parity (`kgen export`)."""
+    import numpy as np
+
+    from kgen.data import paired
+    from kgen.models.translation.srgan import downsample
+
+    flags = config.get("flags") or {}
+    shape = config.get("input_shape") or [None]
+    pairs = paired.load_pairs(config["data"], image_size=shape[0], channels=flags.get("channels"),
+                              seed=config.get("seed", 0))
+    n = max(int(n), 100)
+    if pairs.info.get("kind") == "super_resolution":
+        return {"images": np.asarray(downsample(pairs.a[:n], int(pairs.info["scale"])))}
+    out = {"images": pairs.a[:n]}
+    if pairs.info.get("kind") == "unpaired":
+        out["images_b"] = pairs.b[:n]
+    return out

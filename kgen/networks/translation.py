@@ -315,7 +315,8 @@ def build_resnet_generator(image_shape=(256, 256, 3), out_channels=None, base_fi
     return keras.Model(src, image, name=name)
 
 
-def build_srresnet(lr_shape=(24, 24, 3), scale=4, filters=64, n_blocks=16, out_channels=None, name="generator"):
+def build_srresnet(lr_shape=(24, 24, 3), scale=4, filters=64, n_blocks=16, out_channels=None, norm="batch",
+                   name="generator"):
     """Build SRResNet (Ledig et al., Fig. 4): low-res `(h, w, C)` -> high-res `(scale h, scale w, C)`.
 
     k9n64 + PReLU; `n_blocks` residual blocks (k3n64, BN, PReLU, k3n64, BN,
@@ -329,6 +330,7 @@ def build_srresnet(lr_shape=(24, 24, 3), scale=4, filters=64, n_blocks=16, out_c
         filters: feature maps (64).
         n_blocks: residual blocks (16).
         out_channels: output channels (default: the input's).
+        norm: "batch" (paper), "instance" or None.
         name: model name.
 
     Returns:
@@ -350,11 +352,10 @@ def build_srresnet(lr_shape=(24, 24, 3), scale=4, filters=64, n_blocks=16, out_c
     h = first = layers.PReLU(shared_axes=[1, 2], name="in_prelu")(h)
     for b in range(n_blocks):
         r = layers.Conv2D(filters, 3, padding="same", name=f"res{b}_conv1")(h)
-        r = layers.PReLU(shared_axes=[1, 2], name=f"res{b}_prelu")(layers.BatchNormalization(name=f"res{b}_bn1")(r))
-        r = layers.BatchNormalization(name=f"res{b}_bn2")(layers.Conv2D(filters, 3, padding="same",
-                                                                         name=f"res{b}_conv2")(r))
+        r = layers.PReLU(shared_axes=[1, 2], name=f"res{b}_prelu")(_apply(_norm_layer(norm, f"res{b}_bn1"), r))
+        r = _apply(_norm_layer(norm, f"res{b}_bn2"), layers.Conv2D(filters, 3, padding="same", name=f"res{b}_conv2")(r))
         h = layers.Add(name=f"res{b}_add")([h, r])
-    h = layers.BatchNormalization(name="trunk_bn")(layers.Conv2D(filters, 3, padding="same", name="trunk_conv")(h))
+    h = _apply(_norm_layer(norm, "trunk_bn"), layers.Conv2D(filters, 3, padding="same", name="trunk_conv")(h))
     h = layers.Add(name="trunk_skip")([first, h])
     for i in range(int(math.log2(scale))):
         h = layers.Conv2D(filters * 4, 3, padding="same", name=f"up{i}_conv")(h)
@@ -365,7 +366,7 @@ def build_srresnet(lr_shape=(24, 24, 3), scale=4, filters=64, n_blocks=16, out_c
     return keras.Model(src, image, name=name)
 
 
-def build_sr_discriminator(hr_shape=(96, 96, 3), base_filters=64, n_blocks=4, dense_units=1024,
+def build_sr_discriminator(hr_shape=(96, 96, 3), base_filters=64, n_blocks=4, dense_units=1024, norm="batch",
                            name="discriminator"):
     """Build SRGAN's discriminator (Ledig et al., Fig. 4): 8 3x3 convolutions, dense 1024, one logit.
 
@@ -379,6 +380,7 @@ def build_sr_discriminator(hr_shape=(96, 96, 3), base_filters=64, n_blocks=4, de
         base_filters: filters of the first convolution.
         n_blocks: stride-2 convolutions (4 in the paper).
         dense_units: width of the hidden dense layer.
+        norm: "batch" (paper), "instance" or None.
         name: model name.
 
     Returns:
@@ -398,7 +400,7 @@ def build_sr_discriminator(hr_shape=(96, 96, 3), base_filters=64, n_blocks=4, de
             if stride == 1:
                 filters *= 2
             h = layers.Conv2D(filters, 3, strides=stride, padding="same", name=f"b{b}s{stride}_conv")(h)
-            h = layers.BatchNormalization(name=f"b{b}s{stride}_bn")(h)
+            h = _apply(_norm_layer(norm, f"b{b}s{stride}_bn"), h)
             h = layers.LeakyReLU(0.2, name=f"b{b}s{stride}_lrelu")(h)
     h = layers.Flatten(name="flatten")(h)
     h = layers.LeakyReLU(0.2, name="dense_lrelu")(layers.Dense(dense_units, name="dense")(h))

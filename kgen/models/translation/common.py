@@ -46,11 +46,11 @@ def check_images(images, what="images"):
     return images
 
 
-def translate_endpoint(name, network, output_name="translated"):
+def translate_endpoint(name, network, output_name="translated", input_name="images"):
     """An `Endpoint` from images in [-1, 1] to images in [-1, 1] through `network`."""
     in_shape = tuple(network.inputs[-1].shape[1:])
     out_shape = tuple(network.output_shape[1:])
-    return Endpoint(name, network, [TensorSpec("images", in_shape, "float32", "image", dict(VALUE_RANGE))],
+    return Endpoint(name, network, [TensorSpec(input_name, in_shape, "float32", "image", dict(VALUE_RANGE))],
                     [TensorSpec(output_name, out_shape, "float32", "image", dict(VALUE_RANGE))])
 
 

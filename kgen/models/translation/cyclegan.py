@@ -240,7 +240,9 @@ class CycleGAN(TranslatorMixin, GAN):
                               training=training)
 
     def export_endpoints(self):
-        return [translate_endpoint("translate", self.generator), translate_endpoint("translate_b2a", self.generator_ba)]
+        # The B -> A input is named "images_b", so calibration data can give each direction its own domain.
+        return [translate_endpoint("translate", self.generator),
+                translate_endpoint("translate_b2a", self.generator_ba, input_name="images_b")]
 
     def get_config(self):
         config = super().get_config()

@@ -201,7 +201,7 @@ class SRGAN(_SuperResolution, GAN):
                 "adversarial_weight": self.adversarial_weight}
 
 
-def _sr_parts(input_shape, scale, tiny, filters, n_blocks):
+def _sr_parts(input_shape, scale, tiny, filters, n_blocks, norm="batch"):
     if len(input_shape) != 3:
         raise ValueError(f"expected the high-res image shape (H, W, C). Received: {tuple(input_shape)}")
     h, w, c = (int(v) for v in input_shape)
@@ -210,13 +210,13 @@ def _sr_parts(input_shape, scale, tiny, filters, n_blocks):
                          "(--image-size) or change scale.")
     filters = filters or (8 if tiny else 64)
     n_blocks = n_blocks if n_blocks is not None else (1 if tiny else 16)
-    generator = build_srresnet((None, None, c), scale=scale, filters=filters, n_blocks=n_blocks)
+    generator = build_srresnet((None, None, c), scale=scale, filters=filters, n_blocks=n_blocks, norm=norm)
     return generator, (h // scale, w // scale, c), filters
 
 
 @register_builder("srresnet", data="super_resolution", paper="Ledig et al. 2017, https://arxiv.org/abs/1609.04802")
 def build_srresnet_model(input_shape, num_classes=None, tiny=False, scale=4, filters=None, n_blocks=None,
-                         content_loss="mse", learning_rate=1e-4, seed=None, **compile_kwargs):
+                         content_loss="mse", norm="batch", learning_rate=1e-4, seed=None, **compile_kwargs):
     """SRResNet-MSE: 16 residual blocks, sub-pixel x4, Adam(1e-4, beta_1=0.9) (Ledig et al., Sec. 3.2).
 
     Args:
@@ -225,6 +225,7 @@ def build_srresnet_model(input_shape, num_classes=None, tiny=False, scale=4, fil
         scale: upsampling factor (4).
         filters, n_blocks: 64 and 16 (8 and 1 when tiny).
         content_loss: "mse" or "perceptual".
+        norm: "batch" (paper) or None (batch statistics are per replica under a strategy).
         learning_rate: Adam's rate.
         seed: noise seed.
 
@@ -233,7 +234,7 @@ def build_srresnet_model(input_shape, num_classes=None, tiny=False, scale=4, fil
     """
     if num_classes:
         raise ValueError("srresnet is conditioned on low-res images, not labels: drop num_classes.")
-    generator, lr_shape, _ = _sr_parts(input_shape, scale, tiny, filters, n_blocks)
+    generator, lr_shape, _ = _sr_parts(input_shape, scale, tiny, filters, n_blocks, norm)
     model = SRResNet(generator, lr_shape, scale, content_loss=content_loss, seed=seed)
     model.compile(keras.optimizers.Adam(learning_rate, beta_1=0.9), **compile_kwargs)
     return model
@@ -241,8 +242,8 @@ def build_srresnet_model(input_shape, num_classes=None, tiny=False, scale=4, fil
 
 @register_builder("srgan", data="super_resolution", paper="Ledig et al. 2017, https://arxiv.org/abs/1609.04802")
 def build_srgan(input_shape, num_classes=None, tiny=False, scale=4, filters=None, n_blocks=None,
-                content_loss="perceptual", adversarial_weight=1e-3, srresnet=None, learning_rate=1e-4, seed=None,
-                **compile_kwargs):
+                content_loss="perceptual", adversarial_weight=1e-3, srresnet=None, norm="batch", learning_rate=1e-4,
+                seed=None, **compile_kwargs):
     """SRGAN: SRResNet generator + Ledig's 8-conv discriminator, content + 1e-3 adversarial, Adam(1e-4, 0.9).
 
     Args:
@@ -254,6 +255,7 @@ def build_srgan(input_shape, num_classes=None, tiny=False, scale=4, filters=None
         adversarial_weight: 1e-3.
         srresnet: a trained `SRResNet` (or a `.keras` path) whose generator
             weights start the SRGAN (recommended by the paper).
+        norm: "batch" (paper) or None, in both networks.
         learning_rate: both optimizers.
         seed: noise seed.
 
@@ -262,11 +264,11 @@ def build_srgan(input_shape, num_classes=None, tiny=False, scale=4, filters=None
     """
     if num_classes:
         raise ValueError("srgan is conditioned on low-res images, not labels: drop num_classes.")
-    generator, lr_shape, f = _sr_parts(input_shape, scale, tiny, filters, n_blocks)
+    generator, lr_shape, f = _sr_parts(input_shape, scale, tiny, filters, n_blocks, norm)
     h = int(input_shape[0])
     n_down = max(1, min(4, (h & -h).bit_length() - 1 - (1 if tiny else 0)))
     disc = build_sr_discriminator(input_shape, base_filters=f, n_blocks=min(n_down, 2) if tiny else n_down,
-                                  dense_units=16 if tiny else 1024)
+                                  dense_units=16 if tiny else 1024, norm=norm)
     if srresnet is not None:
         if isinstance(srresnet, str):
             srresnet = keras.saving.load_model(srresnet)
