@@ -24,6 +24,7 @@ Module:
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -191,6 +192,33 @@ class Bundle:
             else:
                 raise ValueError(f"input {spec['name']!r} of {signature!r} has role {spec['role']!r}: use run()")
         return self.run(signature, **inputs)
+
+
+def translate(bundle, images, signature="translate"):
+    """Image-to-image bundles (pix2pix, CycleGAN, SRGAN): float images in, translated float images out."""
+    spec = next(s for s in bundle.signature(signature)["inputs"] if s["role"] == "image")
+    out = bundle.run(signature, **{spec["name"]: np.asarray(images, np.float32)})
+    return out[bundle.output_spec(signature)["name"]]
+
+
+def write_translations(args, bundle):
+    """`--input IMAGE...`: one translated PNG per input into the --out folder, and grid.png (input | output)."""
+    name = args.signature or "translate"
+    spec = next(s for s in bundle.signature(name)["inputs"] if s["role"] == "image")
+    images = load_images(args.input, spec)
+    out_spec = bundle.output_spec(name)
+    outputs = translate(bundle, images, name)
+    os.makedirs(args.out, exist_ok=True)
+    for path, y in zip(args.input, outputs):
+        pixels = to_uint8(y, out_spec["to_pixels"])
+        stem = os.path.splitext(os.path.basename(path))[0]
+        Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(os.path.join(args.out, stem + ".png"))
+    if images.shape[1:3] == outputs.shape[1:3] and images.shape[-1] == outputs.shape[-1]:
+        pairs = np.stack([images, outputs], axis=1).reshape((-1, *outputs.shape[1:]))
+        save_grid(pairs, os.path.join(args.out, "grid.png"), out_spec["to_pixels"], ncols=2,
+                  scale=max(1, 64 // outputs.shape[1]))
+    print(f"translated {len(images)} images ({name}, {args.variant}) -> {args.out}")
+    return 0
 
 
 def _quantize(value, detail):
@@ -442,6 +470,9 @@ def main(argv=None):
     parser.add_argument("--labels", default=None, help="comma-separated class ids (repeated to --n)")
     parser.add_argument("--latents", default=None, help=".npy file of latents (N, latent_dim)")
     parser.add_argument("--encode", nargs="+", default=None, metavar="IMAGE", help="images to encode")
+    parser.add_argument("--input", nargs="+", default=None, metavar="IMAGE",
+                        help="image-to-image bundles: images to translate (--out is then a folder; "
+                             "--signature translate_b2a for CycleGAN's B -> A)")
     parser.add_argument("--threads", type=int, default=None, help="interpreter threads")
     parser.add_argument("--out", required=True,
                         help="PNG grid (generate), .npz codes (encode) or a text file (language models)")
@@ -461,6 +492,8 @@ def main(argv=None):
         save_grid(images, args.out, bundle.output_spec("generate")["to_pixels"], scale=max(1, 64 // images.shape[1]))
         print(f"wrote {len(images)} chains after {args.gibbs_steps} Gibbs steps ({args.variant}) -> {args.out}")
         return 0
+    if args.input:
+        return write_translations(args, bundle)
     if args.encode:
         name = args.signature or "encode"
         spec = next(s for s in bundle.signature(name)["inputs"] if s["role"] == "image")

@@ -33,7 +33,8 @@ def test_every_zoo_model_trains_with_the_cli_defaults(name, tmp_path):
     assert history["epoch"] == [1] and (tmp_path / name / "model.keras").is_file()
     builder = zoo.get(name)
     assert config["data"] == {"images": "digits", "points": "ring8", "sequences": "sines",
-                              "text": "zen", "color_images": "photos"}[builder.data]
+                              "text": "zen", "color_images": "photos", "paired": "edges2digits",
+                              "unpaired": "digits2inverted", "super_resolution": "sr:x4"}[builder.data]
     # --batch-size is one critic step's batch: the pipeline reads d_steps of them.
     assert config["pipeline_batch_size"] == config["d_steps"] * config["batch_size"] == config["d_steps"] * 64
 

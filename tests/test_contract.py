@@ -49,6 +49,10 @@ EXAMPLES = {
     "text": ((13,), lambda rng, n, b: (rng.integers(0, 16, (n, 13)).astype("int32"), None)),
     # RGB images (colorization reads their luminance and predicts their colours).
     "color_images": ((16, 16, 3), lambda rng, n, b: (_images(rng, n, (16, 16, 3), b.scale), None)),
+    # Image-to-image: (input images, target images); super-resolution: (4x4 low-res, 16x16 high-res).
+    "paired": ((16, 16, 1), lambda rng, n, b: (_images(rng, n, (16, 16, 1), b.scale), _images(rng, n, (16, 16, 1), b.scale))),
+    "unpaired": ((16, 16, 1), lambda rng, n, b: (_images(rng, n, (16, 16, 1), b.scale), _images(rng, n, (16, 16, 1), b.scale))),
+    "super_resolution": ((16, 16, 1), lambda rng, n, b: (_images(rng, n, (4, 4, 1), b.scale), _images(rng, n, (16, 16, 1), b.scale))),
 }
 
 

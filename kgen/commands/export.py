@@ -96,6 +96,10 @@ def _real_images(model, config, n):
 
     if not any(s.role == "image" for ep in model.export_endpoints() for s in ep.inputs):
         return None
+    from kgen.commands import _translation
+
+    if config.get("data_kind") in _translation.DEFAULT_DATA:
+        return _translation.calibration_inputs(config, n)
     if not config.get("data") or not config.get("input_shape") or config.get("data_kind") == "sequences":
         return None
     from kgen import data as kdata

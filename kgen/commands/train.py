@@ -37,6 +37,7 @@ from kgen.commands._args import (
     reject_flags,
     source_options,
 )
+from kgen.commands import _translation
 from kgen.errors import UserError
 
 HELP = "train a model (default: DCGAN on the embedded digits) into a run directory"
@@ -49,6 +50,8 @@ _KIND_SOURCES = {"images": "digits, FILE.npz, an image folder or tfds:NAME",
                  "points": "ring8 or grid25", "sequences": "sines, text:FILE or a sequence FILE.npz",
                  "text": "text:FILE (any UTF-8 text) or zen",
                  "color_images": "photos, digits_m or an RGB image folder"}
+DEFAULT_DATA.update(_translation.DEFAULT_DATA)  # image-to-image kinds (kgen/commands/_translation.py)
+_KIND_SOURCES.update(_translation.KIND_SOURCES)
 #: Sources of character ids, the data of "text" models (character language models).
 _TEXT_SOURCES = ("text", "zen")
 # Flags recorded in config.json for --config replay; the rest are per invocation.
@@ -267,6 +270,8 @@ def load_data(args, builder):
                                     else args.validation_split, **source_options(args, args.data))
         info = {**seqs.info, "kind": "text", "value_range": None, "vocabulary": seqs.vocabulary}
         return Data(x=seqs.x, x_val=seqs.x_val, info=info)
+    if _translation.is_translation(builder):
+        return _translation.load_data(args, Data)
     if builder.data == "sequences":
         seqs = kdata.load_sequences(args.data, length=args.seq_length, seed=args.seed,
                                     validation_split=0.1 if args.validation_split is None
@@ -412,6 +417,8 @@ def build_model(args, builder, data):
         kwargs["num_classes"] = data.num_classes
     if builder.data == "text":
         kwargs["vocabulary"] = "".join(data.info["vocabulary"])
+    if _translation.is_translation(builder):
+        kwargs.update(_translation.builder_kwargs(args, builder, data, params))
     if args.jit:
         kwargs["jit_compile"] = True
     with strategy.scope():
@@ -480,6 +487,8 @@ def make_datasets(args, model, strategy, data):
         if data.x_val is not None and len(data.x_val):
             validation = kdata.sequence_dataset(data.x_val, data.one_hot, batch_size=batch,
                                                 shuffle=False, drop_remainder=False)
+    elif data.info.get("kind") in _translation.DEFAULT_DATA:
+        dataset = _translation.make_dataset(args, batch, repeat, data)
     else:
         dataset = kdata.to_dataset(data.x, data.y, batch_size=batch, shuffle=True, seed=args.seed,
                                    repeat=repeat, allow_unlabelled=_masks_labels(args))
@@ -554,6 +563,8 @@ def fit(args, builder, model, run_dir, dataset, validation, steps, data):
     samples = 64 if builder.data == "images" and args.sample_every else 0
     callbacks = runs.callbacks_for(run_dir, samples=samples, value_range=value_range,
                                    sample_every=max(args.sample_every, 1))
+    if _translation.is_translation(builder):
+        callbacks += _translation.callbacks(args, run_dir, data)
     ema = None
     if args.ema is not None:
         ema = GeneratorEMA(args.ema)

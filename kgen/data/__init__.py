@@ -41,6 +41,7 @@ from kgen.data import representation  # noqa: E402,F401
 from kgen.data.images import IMAGE_EXTENSIONS, decode_image_file, find_image_files
 from kgen.data.pipeline import DataArrays, EpochBatches, epoch_source, load, load_arrays, to_dataset
 from kgen.data.sequences import SequenceArrays, load_sequences, sequence_dataset
+from kgen.data import paired  # noqa: E402  (image pairs: edges2digits, sr:x4, digits2inverted, ...)
 
 __all__ = [
     "DataArrays",

@@ -20,6 +20,7 @@ from kgen.models.gan import *  # noqa: F401,F403
 from kgen.models.language import *  # noqa: F401,F403
 from kgen.models.representation import *  # noqa: F401,F403
 from kgen.models.vae import *  # noqa: F401,F403
+from kgen.models import translation  # noqa: E402  (image-to-image: pix2pix, CycleGAN, SRGAN)
 
 __all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "autoencoders", "boltzmann", "core", "gan", "language",
            "representation", "vae", *autoencoders.__all__, *boltzmann.__all__, *gan.__all__, *language.__all__,

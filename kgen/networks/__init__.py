@@ -12,3 +12,9 @@ __all__ += ["build_projection_discriminator"]
 from kgen.networks.char_rnn import CharRNNNetwork, build_char_rnn_network  # noqa: E402
 
 __all__ += ["CharRNNNetwork", "build_char_rnn_network"]
+from kgen.networks.translation import (build_patchgan_discriminator, build_resnet_generator,  # noqa: E402
+                                       build_sr_discriminator, build_srresnet, build_unet_generator,
+                                       patchgan_receptive_field)
+
+__all__ += ["build_patchgan_discriminator", "build_resnet_generator", "build_sr_discriminator", "build_srresnet",
+            "build_unet_generator", "patchgan_receptive_field"]

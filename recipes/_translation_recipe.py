@@ -1,0 +1,50 @@
+"""Shared plumbing of the image-to-image recipes: arguments, pair data, training, grids and held-out figures.
+
+Each recipe states its paper's hyperparameters and builds its model through
+`kgen.zoo`; this module holds no model choices.
+"""
+
+import argparse
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def parse(doc, argv, data, epochs, batch_size, run_dir, extra=None):
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--data", default=data, help="a kgen.data.paired source (see kgen/data/paired.py)")
+    p.add_argument("--image-size", type=int, default=None)
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--steps-per-epoch", type=int, default=None)
+    p.add_argument("--run-dir", default=run_dir)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--smoke", action="store_true", help="tiny model, 1 epoch of 2 steps (seconds)")
+    if extra:
+        extra(p)
+    return p.parse_args(argv)
+
+
+def pairs(args, augment="jitter"):
+    """(train PairArrays, held-out PairArrays, training dataset): 10 % of the pairs held out."""
+    from kgen.data import paired
+
+    data = paired.load_pairs(args.data, image_size=args.image_size, seed=args.seed)
+    train, test = data.split(0.1, seed=args.seed)
+    batch = 4 if args.smoke else args.batch_size
+    return train, test, paired.pair_dataset(train, batch_size=batch, seed=args.seed, augment=augment)
+
+
+def train(model, ds, args, run_dir, grid_inputs, grid_targets, steps=None):
+    """`kgen.train` with the run callbacks and an input | output | target grid; saves model.keras."""
+    import kgen
+    from kgen.models.translation.grids import TranslationGrid
+
+    grid = TranslationGrid(Path(run_dir) / "samples", grid_inputs[:8],
+                           None if grid_targets is None else grid_targets[:8])
+    cbs = kgen.runs.callbacks_for(run_dir, samples=0, tensorboard=not args.smoke) + [grid]
+    kgen.train(model, ds, epochs=1 if args.smoke else args.epochs, callbacks=cbs,
+               steps_per_epoch=2 if args.smoke else (args.steps_per_epoch or steps), verbose=0 if args.smoke else 2)
+    kgen.runs.save_model(model, run_dir)
+    return grid.last_path

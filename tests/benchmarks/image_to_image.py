@@ -1,0 +1,141 @@
+"""Image-to-image benchmark: pix2pix's ablation, CycleGAN's label survival, x4 super-resolution (offline data).
+
+- pix2pix on `edges2digits` (10 % of the pairs held out): L1, PSNR, SSIM of
+  L1 only / cGAN only / L1 + cGAN (Isola et al., Table 1), and the shipped
+  digit classifier's accuracy on the translated images against its accuracy
+  on the real targets (the FCN-score idea).
+- CycleGAN on `digits2inverted`: the classifier's accuracy on translated
+  digits (A -> B outputs negated back: it reads light strokes on a dark
+  background), and the cycle reconstruction error F(G(a)) vs a.
+- x4 super-resolution on held-out digits (`sr:x4`, 16 px) and photo patches
+  (`sr:x4:photos`, 32 px): PSNR / SSIM of bicubic, SRResNet (MSE) and SRGAN
+  (digit-feature perceptual content + 1e-3 adversarial, from the SRResNet),
+  and the digit-classifier feature distance.
+
+Budget: `--steps` optimizer steps per model (batch 16), single TF thread
+when run as the README states:
+
+    TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 nice -n 10 \\
+        python tests/benchmarks/image_to_image.py --steps 300 --out image_to_image.json
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def _fit(model, ds, steps):
+    start = time.time()
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    return round(time.time() - start, 1)
+
+
+def pix2pix(args, rows):
+    import keras
+
+    from kgen import zoo
+    from kgen.data import paired
+    from kgen.models.translation import metrics
+
+    data = paired.load_pairs("edges2digits")
+    train, test = data.split(0.1, seed=0)
+    real_acc = metrics.classifier_accuracy(test.b, test.labels)
+    for name, (l1w, adv) in {"L1": (100.0, 0.0), "cGAN": (0.0, 1.0), "L1+cGAN": (100.0, 1.0)}.items():
+        keras.utils.set_random_seed(0)
+        model = zoo.build("pix2pix", (16, 16, 1), base_filters=args.width, l1_weight=l1w, adversarial_weight=adv,
+                          seed=0)
+        ds = paired.pair_dataset(train, batch_size=16, seed=0, augment="jitter", repeat=True)
+        secs = _fit(model, ds, args.steps)
+        out = metrics.translate_all(model, test.a)
+        rows.append({"task": "pix2pix edges2digits", "model": name, "L1": metrics.l1(out, test.b),
+                     "PSNR": metrics.psnr(out, test.b), "SSIM": metrics.ssim(out, test.b),
+                     "classifier_acc": metrics.classifier_accuracy(out, test.labels),
+                     "classifier_acc_real": real_acc, "train_s": secs})
+        print(rows[-1], flush=True)
+
+
+def cyclegan(args, rows):
+    import keras
+
+    from kgen import zoo
+    from kgen.data import paired
+    from kgen.models.translation import metrics
+
+    data = paired.load_pairs("digits2inverted")
+    train, test = data.split(0.1, seed=0)
+    keras.utils.set_random_seed(0)
+    model = zoo.build("cyclegan", (16, 16, 1), base_filters=args.width // 2, n_blocks=6, total_steps=args.steps,
+                      seed=0)
+    secs = _fit(model, paired.pair_dataset(train, batch_size=16, seed=0, augment="jitter", repeat=True), args.steps)
+    fake_b = metrics.translate_all(model, test.a, direction="a2b")
+    cycled = metrics.translate_all(model, fake_b, direction="b2a")
+    fake_a = metrics.translate_all(model, test.b, direction="b2a")
+    rows.append({"task": "cyclegan digits2inverted", "model": "CycleGAN",
+                 "label_kept_a2b": metrics.classifier_accuracy(-fake_b, test.labels),
+                 "label_kept_b2a": metrics.classifier_accuracy(fake_a, test.labels_b),
+                 "classifier_acc_real": metrics.classifier_accuracy(test.a, test.labels),
+                 "cycle_L1": metrics.l1(cycled, test.a), "train_s": secs})
+    print(rows[-1], flush=True)
+
+
+def super_resolution(args, rows):
+    import keras
+    import numpy as np
+
+    from kgen import zoo
+    from kgen.data import paired
+    from kgen.models.translation import bicubic_upsample, downsample, metrics
+
+    for spec, size in (("sr:x4", 16), ("sr:x4:photos", 32)):
+        data = paired.load_pairs(spec, image_size=size)
+        train, test = data.split(0.1, seed=0)
+        test_hr = test.a[:300]
+        low = np.asarray(downsample(test_hr, 4))
+        keras.utils.set_random_seed(0)
+        shape = train.a.shape[1:]
+        sr = zoo.build("srresnet", shape, filters=args.width, n_blocks=args.sr_blocks, seed=0)
+        ds = paired.pair_dataset(train, batch_size=16, seed=0, augment="flip" if "photos" in spec else None,
+                                 repeat=True)
+        secs = _fit(sr, ds, args.steps)
+        gan = zoo.build("srgan", shape, filters=args.width, n_blocks=args.sr_blocks, srresnet=sr, seed=0)
+        gan_secs = _fit(gan, ds, max(args.steps // 2, 1))
+        for name, out, t in (("bicubic", np.asarray(bicubic_upsample(low, 4)), 0.0),
+                             ("SRResNet", metrics.translate_all(sr, low), secs),
+                             ("SRGAN", metrics.translate_all(gan, low), secs + gan_secs)):
+            rows.append({"task": f"x4 SR {spec}", "model": name, "PSNR": metrics.psnr(out, test_hr),
+                         "SSIM": metrics.ssim(out, test_hr), "feature_distance": metrics.feature_distance(out, test_hr),
+                         "train_s": t})
+            print(rows[-1], flush=True)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--steps", type=int, default=300, help="optimizer steps per model (SRGAN: half, after SRResNet)")
+    p.add_argument("--width", type=int, default=32, help="base filters (64 in the papers)")
+    p.add_argument("--sr-blocks", type=int, default=4, help="SRResNet residual blocks (16 in the paper)")
+    p.add_argument("--only", default="pix2pix,cyclegan,sr")
+    p.add_argument("--out", default=None, help="JSON file for the rows")
+    args = p.parse_args(argv)
+    rows = []
+    parts = args.only.split(",")
+    start = time.time()
+    if "pix2pix" in parts:
+        pix2pix(args, rows)
+    if "cyclegan" in parts:
+        cyclegan(args, rows)
+    if "sr" in parts:
+        super_resolution(args, rows)
+    print(f"total {time.time() - start:.0f} s, --steps {args.steps} --width {args.width} --sr-blocks {args.sr_blocks}")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"args": vars(args), "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

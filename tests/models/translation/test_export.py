@@ -1,0 +1,87 @@
+"""Image-to-image export: translate signatures (image in, image out), LiteRT variants calibrated on real inputs,
+the TensorFlow-free edge runner translating PNG files, and `kgen export` of a run."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from kgen import cli, export, zoo
+from kgen.data import paired
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _runner():
+    spec = importlib.util.spec_from_file_location("kgen_litert", ROOT / "export" / "kgen_litert.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def cyclegan_bundle(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    pairs = paired.load_pairs("digits2inverted")
+    model = zoo.build("cyclegan", (16, 16, 1), tiny=True, seed=0)
+    model.fit(paired.pair_dataset(pairs, batch_size=8), steps_per_epoch=3, epochs=1, verbose=0)
+    out = tmp_path_factory.mktemp("cg") / "bundle"
+    report = export.export_model(model, out, quantize=("float32", "int8"), calibration_samples=100,
+                                 calibration_data={"images": pairs.a[:100], "images_b": pairs.b[:100]},
+                                 parity_samples=8, grids=False, gate=False)
+    return model, pairs, out, report
+
+
+def test_cyclegan_exports_both_directions_calibrated_on_each_domain(cyclegan_bundle):
+    model, pairs, out, report = cyclegan_bundle
+    assert set(report["endpoints"]) == {"translate", "translate_b2a"}
+    for name, ep in report["endpoints"].items():
+        assert ep["variants"]["float32"]["max_abs_error"] < 1e-4, (name, ep)
+        assert "int8" in ep["variants"] and ep["variants"]["int8"].get("fidelity_db") is not None
+    meta = json.loads((out / "metadata.json").read_text())
+    sig = meta["signatures"]["translate_b2a"]
+    assert [s["role"] for s in sig["inputs"]] == ["image"] and sig["outputs"][0]["shape"] == [-1, 16, 16, 1]
+    assert "to_pixels" in sig["inputs"][0] and "to_pixels" in sig["outputs"][0]
+
+
+def test_edge_runner_translates_png_files_as_the_model_does(cyclegan_bundle, tmp_path):
+    model, pairs, out, _ = cyclegan_bundle
+    files = []
+    for i in range(3):
+        path = tmp_path / f"in{i}.png"
+        Image.fromarray(np.round((pairs.b[i, ..., 0] + 1) * 127.5).astype(np.uint8)).save(path)
+        files.append(str(path))
+    runner = _runner()
+    assert runner.main([str(out), "--input", *files, "--signature", "translate_b2a", "--out", str(tmp_path / "o")]) == 0
+    got = np.asarray(Image.open(tmp_path / "o" / "in1.png"), np.float32) / 127.5 - 1
+    x = np.asarray(Image.open(files[1]), np.float32)[None, ..., None] / 127.5 - 1
+    want = np.asarray(model.translate(x, direction="b2a"))[0, ..., 0]
+    assert np.abs(got - want).max() <= 1.01 / 127.5
+    assert (tmp_path / "o" / "grid.png").is_file()
+    # The runner imports no TensorFlow.
+    code = (f"import sys, importlib.util; s = importlib.util.spec_from_file_location('r', {str(ROOT / 'export' / 'kgen_litert.py')!r}); "
+            "m = importlib.util.module_from_spec(s); s.loader.exec_module(m); "
+            f"m.main([{str(out)!r}, '--input', {files[0]!r}, '--variant', 'int8', '--out', {str(tmp_path / 'q')!r}]); "
+            "assert 'tensorflow' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300).returncode == 0
+
+
+def test_kgen_export_of_a_super_resolution_run_calibrates_on_downsampled_data(tmp_path, capsys):
+    run = tmp_path / "sr"
+    assert cli.main(["train", "--model", "srresnet", "--data", "sr:x4", "--tiny", "--epochs", "1",
+                     "--steps-per-epoch", "2", "--batch-size", "8", "--verbose", "0", "--run-dir", str(run)]) == 0
+    rc = cli.main(["export", str(run), "--quantize", "float32,int8", "--no-gate", "--verbose", "0"])
+    assert rc == 0, capsys.readouterr()
+    report = json.loads((run / "export" / "report.json").read_text())
+    ep = report["endpoints"]["translate"]
+    assert ep["variants"]["float32"]["max_abs_error"] < 1e-4
+    from kgen.commands import _translation
+
+    cal = _translation.calibration_inputs(json.loads((run / "config.json").read_text()), 100)
+    assert cal["images"].shape == (100, 4, 4, 1)  # the run's own high-res data, downsampled x4
