@@ -88,3 +88,24 @@ def outputs(model, x, run_dir, value_range=(-1.0, 1.0), name="pretext"):
     runs.save_model(model, run_dir)
     print(f"{name}: {path}")
     return path
+
+
+def run_pretext(args, builder, run_dir, train_line, image_name, describe=None, **build_kwargs):
+    """A pretext-task recipe's run: seed, load and split the data, build `builder` (tiny under
+    --smoke), train, print `train_line(history)` and the linear-probe accuracy, write the `image_name`
+    grid and the model. `describe(model)`, if given, is printed after the build. Returns 0."""
+    import keras
+
+    import kgen
+
+    keras.utils.set_random_seed(args.seed)
+    data = arrays(args)
+    xtr, ytr, xte, yte = split(data.x, data.y, seed=args.seed)
+    model = kgen.zoo.build(builder, xtr.shape[1:], tiny=args.smoke, seed=args.seed, **build_kwargs)
+    if describe is not None:
+        print(describe(model))
+    hist = train(model, dataset(xtr, batch_size=16 if args.smoke else args.batch_size), args, run_dir)
+    print(train_line(hist.history))
+    print(f"linear probe accuracy: {probe(model, xtr, ytr, xte, yte):.3f}")
+    outputs(model, xte, run_dir, name=image_name)
+    return 0

@@ -25,21 +25,9 @@ import _representation_recipe as common
 
 def main(argv=None):
     args = common.parse(__doc__, argv, image_size=32, epochs=30)
-    import keras
-
-    import kgen
-
-    keras.utils.set_random_seed(args.seed)
-    data = common.arrays(args)
-    xtr, ytr, xte, yte = common.split(data.x, data.y, seed=args.seed)
-    model = kgen.zoo.build("context_prediction", xtr.shape[1:], tiny=args.smoke, seed=args.seed)
-    print(f"patches {model.patch_size}px, gap {model.gap}px, jitter {model.jitter}px")
-    run_dir = args.run_dir or "runs/context_doersch2015"
-    hist = common.train(model, common.dataset(xtr, batch_size=16 if args.smoke else args.batch_size), args, run_dir)
-    print(f"position accuracy (train): {hist.history['accuracy'][-1]:.3f}")
-    print(f"linear probe accuracy: {common.probe(model, xtr, ytr, xte, yte):.3f}")
-    common.outputs(model, xte, run_dir, name="placed_patches")
-    return 0
+    return common.run_pretext(args, "context_prediction", args.run_dir or "runs/context_doersch2015",
+                              lambda h: f"position accuracy (train): {h['accuracy'][-1]:.3f}", "placed_patches",
+                              describe=lambda m: f"patches {m.patch_size}px, gap {m.gap}px, jitter {m.jitter}px")
 
 
 if __name__ == "__main__":

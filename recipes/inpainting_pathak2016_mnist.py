@@ -27,20 +27,8 @@ import _representation_recipe as common
 
 def main(argv=None):
     args = common.parse(__doc__, argv, data="mnist", image_size=32, epochs=20)
-    import keras
-
-    import kgen
-
-    keras.utils.set_random_seed(args.seed)
-    data = common.arrays(args)
-    xtr, ytr, xte, yte = common.split(data.x, data.y, seed=args.seed)
-    model = kgen.zoo.build("context_encoder", xtr.shape[1:], tiny=args.smoke, seed=args.seed)
-    run_dir = args.run_dir or "runs/inpainting_pathak2016"
-    hist = common.train(model, common.dataset(xtr, batch_size=16 if args.smoke else args.batch_size), args, run_dir)
-    print(f"reconstruction loss (train): {hist.history['reconstruction_loss'][-1]:.4f}")
-    print(f"linear probe accuracy: {common.probe(model, xtr, ytr, xte, yte):.3f}")
-    common.outputs(model, xte, run_dir, name="inpainted")
-    return 0
+    return common.run_pretext(args, "context_encoder", args.run_dir or "runs/inpainting_pathak2016",
+                              lambda h: f"reconstruction loss (train): {h['reconstruction_loss'][-1]:.4f}", "inpainted")
 
 
 if __name__ == "__main__":

@@ -24,24 +24,14 @@ import _representation_recipe as common
 def main(argv=None):
     args = common.parse(__doc__, argv, image_size=32, epochs=30,
                         extra=lambda p: p.add_argument("--permutations", type=int, default=100))
-    import keras
-
-    import kgen
     from kgen.models.representation import min_hamming_distance
 
-    keras.utils.set_random_seed(args.seed)
-    data = common.arrays(args)
-    xtr, ytr, xte, yte = common.split(data.x, data.y, seed=args.seed)
-    model = kgen.zoo.build("jigsaw", xtr.shape[1:], tiny=args.smoke, seed=args.seed,
-                           num_permutations=4 if args.smoke else args.permutations)
-    print(f"{model.num_permutations} permutations, minimal Hamming distance "
-          f"{min_hamming_distance(model.permutations)}; tiles {model.tile_size}px in {model.cell}px cells")
-    run_dir = args.run_dir or "runs/jigsaw_noroozi2016"
-    hist = common.train(model, common.dataset(xtr, batch_size=16 if args.smoke else args.batch_size), args, run_dir)
-    print(f"puzzle accuracy (train): {hist.history['accuracy'][-1]:.3f}")
-    print(f"linear probe accuracy: {common.probe(model, xtr, ytr, xte, yte):.3f}")
-    common.outputs(model, xte, run_dir, name="solved_puzzles")
-    return 0
+    return common.run_pretext(
+        args, "jigsaw", args.run_dir or "runs/jigsaw_noroozi2016",
+        lambda h: f"puzzle accuracy (train): {h['accuracy'][-1]:.3f}", "solved_puzzles",
+        describe=lambda m: (f"{m.num_permutations} permutations, minimal Hamming distance "
+                            f"{min_hamming_distance(m.permutations)}; tiles {m.tile_size}px in {m.cell}px cells"),
+        num_permutations=4 if args.smoke else args.permutations)
 
 
 if __name__ == "__main__":

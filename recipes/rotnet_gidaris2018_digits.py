@@ -23,20 +23,8 @@ import _representation_recipe as common
 
 def main(argv=None):
     args = common.parse(__doc__, argv, epochs=30)
-    import keras
-
-    import kgen
-
-    keras.utils.set_random_seed(args.seed)
-    data = common.arrays(args)
-    xtr, ytr, xte, yte = common.split(data.x, data.y, seed=args.seed)
-    model = kgen.zoo.build("rotnet", xtr.shape[1:], tiny=args.smoke, seed=args.seed)
-    run_dir = args.run_dir or "runs/rotnet_gidaris2018"
-    hist = common.train(model, common.dataset(xtr, batch_size=16 if args.smoke else args.batch_size), args, run_dir)
-    print(f"rotation accuracy (train): {hist.history['accuracy'][-1]:.3f}")
-    print(f"linear probe accuracy: {common.probe(model, xtr, ytr, xte, yte):.3f}")
-    common.outputs(model, xte, run_dir, name="upright")
-    return 0
+    return common.run_pretext(args, "rotnet", args.run_dir or "runs/rotnet_gidaris2018",
+                              lambda h: f"rotation accuracy (train): {h['accuracy'][-1]:.3f}", "upright")
 
 
 if __name__ == "__main__":

@@ -1,26 +1,15 @@
 """The char-rnn recipe runs end to end in --smoke mode, and `kgen sample` continues a prompt from its run."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 from kgen import cli
 
-RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 SCRIPT = "charrnn_karpathy2015_shakespeare.py"
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location(SCRIPT[:-3], RECIPES / SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_recipe_smoke_then_kgen_sample_text(tmp_path, capsys):
+def test_recipe_smoke_then_kgen_sample_text(tmp_path, capsys, recipe_loader):
     run_dir = tmp_path / "run"
-    assert _load().main(["--smoke", "--run-dir", str(run_dir)]) == 0
+    assert recipe_loader(SCRIPT).main(["--smoke", "--run-dir", str(run_dir)]) == 0
     out = capsys.readouterr().out
     assert "validation:" in out and "nats/char" in out
     config = json.loads((run_dir / "config.json").read_text())

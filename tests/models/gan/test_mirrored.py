@@ -1,8 +1,5 @@
 """The GAN family under MirroredStrategy on 2 logical CPUs (one subprocess: devices are fixed at TF start)."""
 
-import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -73,11 +70,8 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_gan_family_under_mirrored_strategy_on_two_cpus():
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
-    assert lines, proc.stderr[-3000:]
-    out = json.loads(lines[-1][len("RESULT"):])
+def test_gan_family_under_mirrored_strategy_on_two_cpus(result_script):
+    out = result_script(SCRIPT)
     assert out["sn_u_replicas"] == 2, out
     assert out["sn_u_changed"] and out["sn_u_replicas_equal"] and out["sn_finite"], out
     assert out["wgan_max_abs_weight"] <= 0.01 + 1e-7 and out["wgan_finite"], out
@@ -147,7 +141,7 @@ EQUALITY_SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_gan_family_steps_on_two_replicas_equal_one_device():
+def test_gan_family_steps_on_two_replicas_equal_one_device(result_script):
     """Two SGD steps on 2 replicas land where two steps on one device do (same weights, batches, noise).
 
     Holds because per-example losses are scaled to the global batch, every
@@ -157,10 +151,7 @@ def test_gan_family_steps_on_two_replicas_equal_one_device():
     discriminator gradient. (d_steps=1: with more critic steps each replica splits
     its own shard, so critic batches pair up differently than on one device.)
     """
-    proc = subprocess.run([sys.executable, "-c", EQUALITY_SCRIPT], capture_output=True, text=True, timeout=600)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
-    assert lines, proc.stderr[-3000:]
-    out = json.loads(lines[-1][len("RESULT"):])
+    out = result_script(EQUALITY_SCRIPT)
     for case, r in out.items():
         assert r["moved"] > 1e-3, f"{case}: the steps did not move the weights ({r})"
         assert r["err"] < 1e-5, f"{case}: 2 replicas differ from one device by {r['err']:.2e}"

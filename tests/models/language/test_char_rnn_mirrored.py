@@ -9,10 +9,6 @@ batches must land on the same weights (and, stateful, the same carried
 states) as on one device, up to float summation order.
 """
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -79,12 +75,8 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def results():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=600)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
-    assert lines, proc.stderr[-4000:]
-    return json.loads(lines[-1][len("RESULT"):])
+def results(result_script):
+    return result_script(SCRIPT, timeout=600, quiet_cpu=True, stderr_tail=4000)
 
 
 @pytest.mark.slow
