@@ -5,6 +5,7 @@
 - `kgen.models.autoencoders`: deterministic autoencoders.
 - `kgen.models.vae`: variational autoencoders.
 - `kgen.models.language`: character-level language models (char-RNN).
+- `kgen.models.diffusion`: denoising diffusion (DDPM; DDPM and DDIM samplers).
 
 Importing a family registers its models with Keras (`package="kgen"`) and
 its builders with `kgen.zoo`.
@@ -19,3 +20,7 @@ from kgen.models.vae import *  # noqa: F401,F403
 
 __all__ = ["Endpoint", "GenerativeModel", "TensorSpec", "autoencoders", "core", "gan", "language", "vae",
            *autoencoders.__all__, *gan.__all__, *language.__all__, *vae.__all__]
+from kgen.models import diffusion  # noqa: E402
+from kgen.models.diffusion import *  # noqa: F401,F403,E402
+
+__all__ += ["diffusion", *diffusion.__all__]

@@ -12,3 +12,6 @@ __all__ += ["build_projection_discriminator"]
 from kgen.networks.char_rnn import CharRNNNetwork, build_char_rnn_network  # noqa: E402
 
 __all__ += ["CharRNNNetwork", "build_char_rnn_network"]
+from kgen.networks.diffusion import SinusoidalEmbedding, SpatialSelfAttention, build_unet  # noqa: E402
+
+__all__ += ["SinusoidalEmbedding", "SpatialSelfAttention", "build_unet"]
