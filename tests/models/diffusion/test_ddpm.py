@@ -137,3 +137,19 @@ def test_config_errors_name_the_fix():
         DDPM(net, sampler="euler")
     with pytest.raises(ValueError, match="steps"):
         DDPM(net, num_timesteps=10, sampling_steps=50)
+
+
+def test_kgen_sample_flags_become_generate_arguments(model):
+    import argparse
+
+    from kgen.commands.sample import _diffusion_options
+    from kgen.errors import UserError
+
+    args = argparse.Namespace(sampler="ddpm", steps=10, eta=None, guidance=None)
+    assert _diffusion_options(args, model, "run") == {"sampler": "ddpm", "steps": 10}
+    with pytest.raises(UserError, match="--steps 1..20"):
+        _diffusion_options(argparse.Namespace(sampler=None, steps=50, eta=None, guidance=None), model, "run")
+    with pytest.raises(UserError, match="unconditional"):
+        _diffusion_options(argparse.Namespace(sampler=None, steps=None, eta=None, guidance=1.0), model, "run")
+    with pytest.raises(UserError, match="not a diffusion model"):
+        _diffusion_options(args, object(), "run")
