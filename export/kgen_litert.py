@@ -12,6 +12,8 @@ Command line:
     python export/kgen_litert.py BUNDLE --variant int8 --prompt "ROMEO:" --length 500 --temperature 0.8 \
         --seed 0 --out sample.txt [--top-k 0] [--top-p 1]       # a char-RNN bundle (`step` signature)
     python export/kgen_litert.py BUNDLE --gibbs-steps 1000 --n 16 --out chains.png --seed 0   # an RBM bundle
+    python export/kgen_litert.py BUNDLE --variant int8 --n 16 --steps 50 --eta 0 --seed 0 --out grid.png
+        # a diffusion bundle (`denoise` signature): the DDIM loop runs here in numpy
 
 Module:
     >>> bundle = Bundle("bundle", variant="int8")
@@ -460,6 +462,122 @@ def write_text(args, bundle_path):
     return 0
 
 
+# -- diffusion: a `denoise` signature, the sampling loop here ---------------------------------
+#
+# A diffusion bundle has one signature, `denoise`: inputs `x_t` (N, H, W, C)
+# float (role "latent": x_T is drawn from its N(0, 1) record), `t` (N,) int32
+# (role "timestep": the original index 0..T-1) and, for class-conditional
+# models, `labels` (N,) int32 (`null_label` K = no label, for guidance);
+# output `eps` (or `v`) whose metadata holds `prediction` and the `schedule`
+# (`alpha_bar`, T values). No loop inside the model: DDIM runs here in numpy.
+
+
+def ddim_timesteps(num_timesteps, steps):
+    """`steps` original indices evenly spaced over [0, T-1], both ends in (as kgen's `spaced_timesteps`)."""
+    if not 1 <= int(steps) <= int(num_timesteps):
+        raise ValueError(f"expected 1 <= steps <= {num_timesteps}. Received: steps={steps}")
+    if int(steps) == 1:
+        return np.array([int(num_timesteps) - 1])
+    return np.unique(np.round(np.linspace(0, int(num_timesteps) - 1, int(steps))).astype(np.int64))
+
+
+def ddim_sample(denoise, x_T, alpha_bar, steps, eta=0.0, rng=None, prediction="epsilon"):
+    """DDIM (Song et al. 2021, eq. 12) in numpy: the loop kgen's `samplers.ddim` runs in TensorFlow.
+
+    Args:
+        denoise: `(x_t float32 (N, ...), t int32 (N,)) -> network output`.
+        x_T: starting noise.
+        alpha_bar: the training schedule's T values (metadata `schedule.alpha_bar`).
+        steps: number of sampling steps.
+        eta: 0 (deterministic) .. 1.
+        rng: a `numpy.random.Generator` for the per-step noise (eta > 0): one
+            standard-normal draw of x's shape per step, from the noisiest step down.
+        prediction: "epsilon" or "v".
+
+    Returns:
+        x_0, float32.
+    """
+    if not 0.0 <= float(eta) <= 1.0:
+        raise ValueError(f"expected eta in [0, 1]. Received: eta={eta}")
+    full = np.asarray(alpha_bar, np.float64)
+    timesteps = ddim_timesteps(len(full), steps)
+    ab = full[timesteps]
+    ab_prev = np.concatenate([[1.0], ab[:-1]])
+    x = np.asarray(x_T, np.float32)
+    for i in range(len(timesteps) - 1, -1, -1):
+        out = np.asarray(denoise(x, np.full((len(x),), timesteps[i], np.int32)), np.float32)
+        a, s = np.float32(np.sqrt(ab[i])), np.float32(np.sqrt(1 - ab[i]))
+        if prediction == "epsilon":
+            eps = out
+            x0 = (x - s * eps) / a
+        else:
+            x0, eps = a * x - s * out, s * x + a * out
+        sigma = float(eta) * np.sqrt((1 - ab_prev[i]) / (1 - ab[i])) * np.sqrt(1 - ab[i] / ab_prev[i])
+        x = np.float32(np.sqrt(ab_prev[i])) * x0 + np.float32(np.sqrt(max(1 - ab_prev[i] - sigma ** 2, 0.0))) * eps
+        if float(eta) > 0:
+            x = x + np.float32(sigma) * rng.standard_normal(x.shape).astype(np.float32)
+    return x.astype(np.float32)
+
+
+class DiffusionSampler:
+    """Sample images with a diffusion bundle: the DDIM loop around the LiteRT `denoise` signature.
+
+    Args:
+        path: bundle folder.
+        variant: "float32", "dynamic", "float16", "int8" or "int8_io".
+        num_threads: interpreter threads.
+
+    Example:
+        >>> images = DiffusionSampler("bundle", "int8").sample(16, steps=50, eta=0.0, seed=0)
+    """
+
+    def __init__(self, path, variant="float32", num_threads=None):
+        self.bundle = Bundle(path, variant, num_threads)
+        signature = self.bundle.signature("denoise")
+        self.inputs = {spec["role"]: spec for spec in signature["inputs"]}
+        self.output = signature["outputs"][0]
+        self.schedule = self.output["schedule"]
+        self.prediction = self.output.get("prediction", "epsilon")
+        self.defaults = self.output.get("sampler", {})
+
+    def denoiser(self, labels=None, guidance=0.0):
+        """`(x_t, t) -> output`, with classifier-free guidance `(1 + w) out_c - w out_null` when w != 0."""
+        names = {role: spec["name"] for role, spec in self.inputs.items()}
+        run = lambda **kw: self.bundle.run("denoise", **kw)[self.output["name"]]  # noqa: E731
+
+        def denoise(x, t):
+            feed = {names["latent"]: x, names["timestep"]: t}
+            if "label" not in names:
+                return run(**feed)
+            feed[names["label"]] = labels
+            cond = run(**feed)
+            if not guidance:
+                return cond
+            null = np.full_like(labels, int(self.inputs["label"]["null_label"]))
+            uncond = run(**{**feed, names["label"]: null})
+            return (1.0 + guidance) * cond - guidance * uncond
+
+        return denoise
+
+    def sample(self, n=16, steps=None, eta=None, seed=None, labels=None, guidance=None, x_T=None):
+        """`n` images in [-1, 1]: x_T from the `x_t` input's recorded prior (seeded), then DDIM."""
+        rng = np.random.default_rng(seed)
+        steps = int(steps or self.defaults.get("steps", 50))
+        eta = float(self.defaults.get("eta", 0.0) if eta is None else eta)
+        guidance = float(self.defaults.get("guidance", 0.0) if guidance is None else guidance)
+        if x_T is None:
+            spec = self.inputs["latent"]
+            x_T = draw(spec.get("distribution") or {"type": "normal"}, n, tuple(spec["shape"][1:]), rng)
+        n = len(x_T)
+        if "label" in self.inputs:
+            k = int(self.inputs["label"]["num_classes"])
+            labels = np.resize(np.asarray(np.arange(n) % k if labels is None else labels, np.int32), n)
+            if np.any(labels < 0) or np.any(labels > k):
+                raise ValueError(f"expected labels in [0, {k}] ({k}: none). Received: {sorted(set(labels.tolist()))}")
+        return ddim_sample(self.denoiser(labels, guidance), x_T, self.schedule["alpha_bar"], steps, eta, rng,
+                           self.prediction)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Run a kgen bundle with LiteRT (no TensorFlow).")
     parser.add_argument("bundle", help="bundle folder (metadata.json + .tflite files)")
@@ -483,9 +601,23 @@ def main(argv=None):
     parser.add_argument("--top-p", type=float, default=1.0, help="language models: nucleus mass (1: off)")
     parser.add_argument("--gibbs-steps", type=int, default=None,
                         help="Boltzmann machines: loop the gibbs_step signature this many steps")
+    parser.add_argument("--steps", type=int, default=None, help="diffusion models: DDIM steps (default: 50)")
+    parser.add_argument("--eta", type=float, default=None, help="diffusion models: DDIM eta in [0, 1] (default: 0)")
+    parser.add_argument("--guidance", type=float, default=None, help="conditional diffusion models: guidance w")
     args = parser.parse_args(argv)
     if "step" in load_metadata(args.bundle)["signatures"]:
         return write_text(args, args.bundle)
+    if "denoise" in load_metadata(args.bundle)["signatures"]:
+        import time
+
+        sampler = DiffusionSampler(args.bundle, args.variant, args.threads)
+        labels = [int(v) for v in args.labels.split(",")] if args.labels else None
+        start = time.perf_counter()
+        images = sampler.sample(args.n, args.steps, args.eta, args.seed, labels, args.guidance)
+        seconds = time.perf_counter() - start
+        save_grid(images, args.out, {"offset": 1.0, "scale": 127.5}, scale=max(1, 64 // images.shape[1]))
+        print(f"wrote {len(images)} samples ({args.variant}, DDIM, {seconds / len(images):.3f} s/image) -> {args.out}")
+        return 0
     bundle = Bundle(args.bundle, args.variant, args.threads)
     if args.gibbs_steps:
         images, _ = gibbs_chain(bundle, args.n, args.gibbs_steps, args.seed)

@@ -110,6 +110,19 @@ def _real_images(model, config, n):
     return arrays.x[:max(n, 100)]
 
 
+def _diffusion_images(config):
+    """The run's training images in [-1, 1] (int8 calibration of a denoiser), or None."""
+    if not config.get("data") or not config.get("input_shape"):
+        return None
+    from kgen import data as kdata
+
+    try:
+        return kdata.load_arrays(config["data"], image_size=config["input_shape"][0], scale="tanh",
+                                 labels=False, **data_options_from(config.get("flags") or {})).x[:1000]
+    except Exception:  # noqa: BLE001 - calibration falls back to the prior's draws
+        return None
+
+
 def run(args):
     from kgen import export, runs
 
@@ -122,6 +135,12 @@ def run(args):
     try:
         if _text_sample.samples_text(model):
             report = _text_sample.export_bundle(model, config, args, out)
+        elif hasattr(model, "sampling_schedule"):  # diffusion: gated on the images after the DDIM loop
+            from kgen.models.diffusion.export import export_diffusion
+
+            report = export_diffusion(model, out, quantize=variants, images=_diffusion_images(config),
+                                      gate=not args.no_gate, latency_runs=args.latency_runs, seed=args.seed,
+                                      calibration_samples=args.calibration_samples)
         else:
             report = export.export_model(
                 model, out, quantize=variants, calibration_samples=args.calibration_samples,

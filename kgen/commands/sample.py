@@ -24,6 +24,13 @@ def add_arguments(p):
     p.add_argument("--out", default=None, metavar="FILE.png",
                    help="PNG path (default: RUN_DIR/samples/sample.png)")
     p.add_argument("--verbose", type=int, choices=(0, 1), default=1, help="0: no progress bar")
+    p.add_argument("--sampler", choices=("ddpm", "ddim"), default=None,
+                   help="diffusion models: the sampler (default: the model's, DDIM)")
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="diffusion models: sampling steps, respaced over the T training steps (default: 50)")
+    p.add_argument("--eta", type=float, default=None, help="diffusion models: DDIM eta in [0, 1] (0: deterministic)")
+    p.add_argument("--guidance", type=float, default=None,
+                   help="class-conditional diffusion models: classifier-free guidance weight w")
     _text_sample.add_arguments(p)
 
 
@@ -72,15 +79,34 @@ def run(args):
     inputs = model.prior.numpy_sample(args.n, np.random.default_rng(args.seed))
     if num_classes:
         inputs["labels"] = np.resize(np.asarray(ids, "int32"), args.n)
+    options = _diffusion_options(args, model, run_dir)
     bar = Progress("kgen sample", args.verbose)
     parts = []
     for start in range(0, args.n, _BATCH):
         bar(start, args.n, "generating")
         stop = min(start + _BATCH, args.n)
-        parts.append(np.asarray(model.generate({k: v[start:stop] for k, v in inputs.items()})))
+        parts.append(np.asarray(model.generate({k: v[start:stop] for k, v in inputs.items()}, **options)))
     bar(args.n, args.n, "generating")
     bar.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     save_grid(np.concatenate(parts), out, tuple(config.get("value_range") or (-1.0, 1.0)), scale=2)
     print(f"kgen: wrote {args.n} samples to {out}")
     return 0
+
+
+def _diffusion_options(args, model, run_dir):
+    """--sampler/--steps/--eta/--guidance as generate() arguments; refused for models without a sampler."""
+    given = {k: getattr(args, k, None) for k in ("sampler", "steps", "eta", "guidance")}
+    given = {k: v for k, v in given.items() if v is not None}
+    if given and not hasattr(model, "sampling_schedule"):
+        flags = ", ".join(f"--{k}" for k in given)
+        raise UserError(f"{flags}: the model in '{run_dir}' ({type(model).__name__}) is not a diffusion model "
+                        "and has no sampler to choose; drop these flags.")
+    if "steps" in given and given["steps"] > model.num_timesteps:
+        raise UserError(f"--steps {given['steps']}: the model was trained with T={model.num_timesteps} "
+                        f"timesteps; use --steps 1..{model.num_timesteps}.")
+    if "eta" in given and not 0.0 <= given["eta"] <= 1.0:
+        raise UserError(f"--eta {given['eta']}: DDIM's eta lies in [0, 1].")
+    if "guidance" in given and not getattr(model, "num_classes", None):
+        raise UserError(f"--guidance: the model in '{run_dir}' is unconditional; drop --guidance.")
+    return given

@@ -18,3 +18,7 @@ from kgen.networks.translation import (build_patchgan_discriminator, build_resne
 
 __all__ += ["build_patchgan_discriminator", "build_resnet_generator", "build_sr_discriminator", "build_srresnet",
             "build_unet_generator", "patchgan_receptive_field"]
+
+from kgen.networks.diffusion import SinusoidalEmbedding, SpatialSelfAttention, build_unet  # noqa: E402
+
+__all__ += ["SinusoidalEmbedding", "SpatialSelfAttention", "build_unet"]
