@@ -3,9 +3,10 @@
 Each recipe states its paper's setup; this module holds no model choices.
 """
 
-import argparse
 import os
 from pathlib import Path
+
+import _recipe
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -14,14 +15,9 @@ MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist7
 
 def parse(doc, argv, epochs=20, batch_size=128, image_size=32, extra=None):
     """Common recipe arguments (plus `extra(parser)`)."""
-    p = argparse.ArgumentParser(description=doc.split("\n")[0])
-    p.add_argument("--data", default="mnist", help="mnist (../shared/data/mnist7k.npz), digits, or a .npz file")
-    p.add_argument("--image-size", type=int, default=image_size, help="power-of-two resize (the U-Net needs one)")
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--batch-size", type=int, default=batch_size)
-    p.add_argument("--run-dir", default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="tiny model on 8x8 digits, T=20, 2 steps (seconds)")
+    p = _recipe.parser(doc, None, "mnist", "mnist (../shared/data/mnist7k.npz), digits, or a .npz file", image_size,
+                       "power-of-two resize (the U-Net needs one)", epochs, batch_size,
+                       smoke_help="tiny model on 8x8 digits, T=20, 2 steps (seconds)")
     if extra:
         extra(p)
     args = p.parse_args(argv)

@@ -10,7 +10,8 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def parser(doc, run_dir, data, data_help, image_size, image_size_help, epochs, batch_size, batch_size_help=None):
+def parser(doc, run_dir, data, data_help, image_size, image_size_help, epochs, batch_size, batch_size_help=None,
+           smoke_help="tiny model, 1 epoch of 2 steps (seconds)"):
     """The arguments every recipe takes (`run_dir` is the recipe's default `--run-dir`)."""
     p = argparse.ArgumentParser(description=doc.split("\n")[0])
     p.add_argument("--data", default=data, help=data_help)
@@ -19,7 +20,7 @@ def parser(doc, run_dir, data, data_help, image_size, image_size_help, epochs, b
     p.add_argument("--batch-size", type=int, default=batch_size, help=batch_size_help)
     p.add_argument("--run-dir", default=run_dir)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="tiny model, 1 epoch of 2 steps (seconds)")
+    p.add_argument("--smoke", action="store_true", help=smoke_help)
     return p
 
 

@@ -3,9 +3,10 @@
 Each recipe file states its paper's setup; this module holds no model choices.
 """
 
-import argparse
 import os
 from pathlib import Path
+
+import _recipe
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -14,14 +15,8 @@ MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist7
 
 def parse(doc, argv, data="digits", image_size=16, epochs=30, batch_size=64, extra=None):
     """Common recipe arguments (plus `extra(parser)` for recipe-specific ones)."""
-    p = argparse.ArgumentParser(description=doc.split("\n")[0])
-    p.add_argument("--data", default=data, help="digits, photos, a .npz file, an image folder")
-    p.add_argument("--image-size", type=int, default=image_size)
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--batch-size", type=int, default=batch_size)
-    p.add_argument("--run-dir", default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="tiny model, 1 epoch of 2 steps (seconds)")
+    p = _recipe.parser(doc, None, data, "digits, photos, a .npz file, an image folder", image_size, None, epochs,
+                       batch_size)
     if extra:
         extra(p)
     args = p.parse_args(argv)

@@ -4,23 +4,18 @@ Each recipe states its paper's hyperparameters and builds its model through
 `kgen.zoo`; this module holds no model choices.
 """
 
-import argparse
 import os
 from pathlib import Path
+
+import _recipe
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def parse(doc, argv, data, epochs, batch_size, run_dir, extra=None):
-    p = argparse.ArgumentParser(description=doc.split("\n")[0])
-    p.add_argument("--data", default=data, help="a kgen.data.paired source (see kgen/data/paired.py)")
-    p.add_argument("--image-size", type=int, default=None)
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--batch-size", type=int, default=batch_size)
+    p = _recipe.parser(doc, run_dir, data, "a kgen.data.paired source (see kgen/data/paired.py)", None, None, epochs,
+                       batch_size)
     p.add_argument("--steps-per-epoch", type=int, default=None)
-    p.add_argument("--run-dir", default=run_dir)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--smoke", action="store_true", help="tiny model, 1 epoch of 2 steps (seconds)")
     if extra:
         extra(p)
     return p.parse_args(argv)
