@@ -31,4 +31,7 @@ if ! command -v kotlinc >/dev/null 2>&1 && [ ! -x "$KOTLINC" ]; then
     || echo "test: could not install the Kotlin compiler; the Kotlin test will say how"
 fi
 
-exec .venv/bin/python -m pytest -q "$@"
+# One pytest worker per core (tests of one file stay in one worker, so module fixtures are built once):
+# most tests are tiny models whose time goes to single-threaded tracing and process start-up.
+# KGEN_TEST_WORKERS=0 runs everything in this process.
+exec .venv/bin/python -m pytest -q -n "${KGEN_TEST_WORKERS:-auto}" --dist loadfile "$@"
