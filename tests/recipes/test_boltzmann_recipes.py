@@ -1,6 +1,5 @@
 """The Boltzmann-machine recipes run end to end in --smoke mode (in-process)."""
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -15,23 +14,12 @@ CASES = {
 }
 
 
-def _load(script):
-    sys.path.insert(0, str(RECIPES))
-    try:
-        spec = importlib.util.spec_from_file_location(script[:-3], RECIPES / script)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(RECIPES))
-
-
 @pytest.mark.parametrize("script", sorted(CASES))
-def test_recipe_smoke(script, tmp_path, capsys):
+def test_recipe_smoke(script, tmp_path, capsys, recipe_loader):
     run_dir = tmp_path / "run"
     sys.path.insert(0, str(RECIPES))  # the PCD recipe imports the CD one
     try:
-        assert _load(script).main(["--smoke", "--run-dir", str(run_dir)]) == 0
+        assert recipe_loader(script).main(["--smoke", "--run-dir", str(run_dir)]) == 0
     finally:
         sys.path.remove(str(RECIPES))
     pngs, line = CASES[script]

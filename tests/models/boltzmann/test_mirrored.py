@@ -7,9 +7,6 @@ per replica; persistent chains are advanced per slice and gathered, so both
 replicas hold the chains one device would.
 """
 
-import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -68,11 +65,8 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_two_replicas_equal_one_device():
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
-    assert lines, proc.stderr[-3000:]
-    out = json.loads(lines[-1][len("RESULT"):])
+def test_two_replicas_equal_one_device(result_script):
+    out = result_script(SCRIPT)
     for case, r in out.items():
         assert r["finite"] and r["replicas_equal"], (case, r)
         assert r["moved"] > 1e-4, f"{case}: a weight did not move ({r})"

@@ -1,22 +1,10 @@
 """RBM export: the edge runner loops the `gibbs_step` signature exactly as the model's chain runs."""
 
-import importlib.util
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
 
 from kgen import export, zoo
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _runner():
-    spec = importlib.util.spec_from_file_location("kgen_litert", ROOT / "export" / "kgen_litert.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +28,9 @@ def test_bundle_has_the_three_signatures_with_float32_parity(bundle):
         assert ep["variants"]["float32"]["max_abs_error"] < 1e-4, (name, ep["variants"]["float32"])
 
 
-def test_edge_runner_gibbs_loop_equals_the_model_chain(bundle):
+def test_edge_runner_gibbs_loop_equals_the_model_chain(bundle, edge_runner):
     rbm, out, _, _ = bundle
-    runner = _runner()
+    runner = edge_runner
     edge = runner.Bundle(out, "float32")
     images, kept = runner.gibbs_chain(edge, n=6, steps=12, seed=4, every=4)
     assert len(kept) == 3
@@ -62,8 +50,8 @@ def test_edge_runner_gibbs_loop_equals_the_model_chain(bundle):
     np.testing.assert_allclose(feats, rbm.encode(v).numpy(), atol=1e-5)
 
 
-def test_edge_runner_command_line_writes_a_chain_grid(bundle, tmp_path):
+def test_edge_runner_command_line_writes_a_chain_grid(bundle, tmp_path, edge_runner):
     _, out, _, _ = bundle
     png = tmp_path / "chains.png"
-    assert _runner().main([str(out), "--gibbs-steps", "5", "--n", "4", "--seed", "0", "--out", str(png)]) == 0
+    assert edge_runner.main([str(out), "--gibbs-steps", "5", "--n", "4", "--seed", "0", "--out", str(png)]) == 0
     assert png.stat().st_size > 0

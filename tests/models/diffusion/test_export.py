@@ -1,23 +1,11 @@
 """Diffusion export: the denoiser endpoint, the numpy DDIM loop of the edge runner, the final-image gate."""
 
-import importlib.util
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
 
 import kgen
 from kgen.models.diffusion import export as dexport
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _runner():
-    spec = importlib.util.spec_from_file_location("kgen_litert", ROOT / "export" / "kgen_litert.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +18,8 @@ def model():
     return m
 
 
-def test_the_edge_runner_loop_is_kgens_numpy_loop():
-    runner = _runner()
+def test_the_edge_runner_loop_is_kgens_numpy_loop(edge_runner):
+    runner = edge_runner
     alpha_bar = kgen.models.Schedule("cosine", 100).alpha_bar
     den = lambda x, t: np.tanh(x) * (1 + t[:, None] / 100.0)  # noqa: E731
     x_T = np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32)
@@ -54,7 +42,7 @@ def test_numpy_loop_around_the_endpoint_reproduces_the_tensorflow_sampler(model)
 
 
 @pytest.mark.slow
-def test_float32_bundle_final_images_and_the_edge_sampler(model, tmp_path):
+def test_float32_bundle_final_images_and_the_edge_sampler(model, tmp_path, edge_runner):
     report = dexport.export_diffusion(model, tmp_path / "b", quantize=("float32",), steps=(3, 6), n=4,
                                       latency_runs=3, calibration_samples=8)
     figures = report["sampling"]["variants"]["float32"]
@@ -62,7 +50,7 @@ def test_float32_bundle_final_images_and_the_edge_sampler(model, tmp_path):
     assert figures["latency_ms_per_image_1t"]["6"] == pytest.approx(6 * figures["latency_ms_per_call_1t"])
     meta = kgen.export.load_metadata(tmp_path / "b")
     assert meta["signatures"]["denoise"]["outputs"][0]["schedule"]["num_timesteps"] == 30
-    sampler = _runner().DiffusionSampler(tmp_path / "b", "float32", num_threads=1)
+    sampler = edge_runner.DiffusionSampler(tmp_path / "b", "float32", num_threads=1)
     edge = sampler.sample(4, steps=6, eta=0.0, seed=3)
     x_T = model.prior["x_t"].numpy_sample(4, np.random.default_rng(3))
     np.testing.assert_allclose(edge, np.asarray(model.generate(x_T, sampler="ddim", steps=6)), atol=2e-4)

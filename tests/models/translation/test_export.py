@@ -1,11 +1,9 @@
 """Image-to-image export: translate signatures (image in, image out), LiteRT variants calibrated on real inputs,
 the TensorFlow-free edge runner translating PNG files, and `kgen export` of a run."""
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -14,15 +12,6 @@ from PIL import Image
 
 from kgen import cli, export, zoo
 from kgen.data import paired
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _runner():
-    spec = importlib.util.spec_from_file_location("kgen_litert", ROOT / "export" / "kgen_litert.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +39,14 @@ def test_cyclegan_exports_both_directions_calibrated_on_each_domain(cyclegan_bun
     assert "to_pixels" in sig["inputs"][0] and "to_pixels" in sig["outputs"][0]
 
 
-def test_edge_runner_translates_png_files_as_the_model_does(cyclegan_bundle, tmp_path):
+def test_edge_runner_translates_png_files_as_the_model_does(cyclegan_bundle, tmp_path, edge_runner):
     model, pairs, out, _ = cyclegan_bundle
     files = []
     for i in range(3):
         path = tmp_path / f"in{i}.png"
         Image.fromarray(np.round((pairs.b[i, ..., 0] + 1) * 127.5).astype(np.uint8)).save(path)
         files.append(str(path))
-    runner = _runner()
+    runner = edge_runner
     assert runner.main([str(out), "--input", *files, "--signature", "translate_b2a", "--out", str(tmp_path / "o")]) == 0
     got = np.asarray(Image.open(tmp_path / "o" / "in1.png"), np.float32) / 127.5 - 1
     x = np.asarray(Image.open(files[1]), np.float32)[None, ..., None] / 127.5 - 1
@@ -65,7 +54,7 @@ def test_edge_runner_translates_png_files_as_the_model_does(cyclegan_bundle, tmp
     assert np.abs(got - want).max() <= 1.01 / 127.5
     assert (tmp_path / "o" / "grid.png").is_file()
     # The runner imports no TensorFlow.
-    code = (f"import sys, importlib.util; s = importlib.util.spec_from_file_location('r', {str(ROOT / 'export' / 'kgen_litert.py')!r}); "
+    code = (f"import sys, importlib.util; s = importlib.util.spec_from_file_location('r', {edge_runner.__file__!r}); "
             "m = importlib.util.module_from_spec(s); s.loader.exec_module(m); "
             f"m.main([{str(out)!r}, '--input', {files[0]!r}, '--variant', 'int8', '--out', {str(tmp_path / 'q')!r}]); "
             "assert 'tensorflow' not in sys.modules")

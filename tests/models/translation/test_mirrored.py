@@ -9,9 +9,6 @@ steps they are filling (every fake passes through), as on one device. SGD at
 float rounding of the first (measured: 1.6e-2 apart; 4.8e-7 at 0.01).
 """
 
-import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -69,11 +66,8 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_image_to_image_steps_on_two_replicas_equal_one_device_and_under_xla():
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=900)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
-    assert lines, proc.stderr[-3000:]
-    out = json.loads(lines[-1][len("RESULT"):])
+def test_image_to_image_steps_on_two_replicas_equal_one_device_and_under_xla(result_script):
+    out = result_script(SCRIPT, timeout=900)
     assert set(out) == {"pix2pix", "cyclegan", "srresnet", "srgan"}
     for case, r in out.items():
         assert r["moved"] > 1e-4, f"{case}: the steps did not move the weights ({r})"
