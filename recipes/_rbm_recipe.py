@@ -6,8 +6,17 @@ log-likelihoods of binary RBMs need binary data.
 """
 
 import _ae_recipe as common
+import _recipe
 
-parse = common.parse
+
+def parse(doc, argv, data="digits", image_size=16, epochs=30, batch_size=100, extra=None):
+    """Common recipe arguments (plus `extra(parser)`), Keras seeded with `--seed`."""
+    p = _recipe.parser(doc, None, data, "digits, mnist, a .npz file (e.g. ../shared/data/mnist7k.npz)", image_size,
+                       "power-of-two resize; 0 keeps the native size (28 for MNIST)", epochs, batch_size)
+    args = _recipe.seeded_args(p, argv, extra)
+    if args.data == "mnist":
+        args.data = str(common.MNIST)
+    return args
 
 
 def load(args):
@@ -31,7 +40,8 @@ def load(args):
 
 
 def train(model, ds, args, run_dir):
-    return common.train(model, ds, args, run_dir, samples=64)
+    args.run_dir = run_dir
+    return common.train(model, ds, args, samples=64)
 
 
 def filters(rbm, path, n=64):
