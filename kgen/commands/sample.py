@@ -28,9 +28,9 @@ def add_arguments(p):
                    help="diffusion models: the sampler (default: the model's, DDIM)")
     p.add_argument("--steps", type=positive_int, default=None,
                    help="diffusion models: sampling steps, respaced over the T training steps (default: 50)")
-    p.add_argument("--eta", type=float, default=None, help="diffusion models: DDIM eta in [0, 1] (0: deterministic)")
+    p.add_argument("--eta", type=float, default=None, help="diffusion models: DDIM eta in [0, 1], 0 deterministic (default: the model's, 0)")
     p.add_argument("--guidance", type=float, default=None,
-                   help="class-conditional diffusion models: classifier-free guidance weight w")
+                   help="class-conditional diffusion models: classifier-free guidance weight w (default: the model's)")
     _text_sample.add_arguments(p)
 
 
