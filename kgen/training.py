@@ -257,6 +257,7 @@ class _RunCallbacks(keras.callbacks.CallbackList):
 
 
 def _make_step(model, strategy):
+    model.build_optimizers()
     step_fn = model.train_step
     if getattr(model, "jit_compile", False):
         step_fn = tf.function(step_fn, jit_compile=True, reduce_retracing=True)
