@@ -141,6 +141,12 @@ def run(args):
             report = export_diffusion(model, out, quantize=variants, images=_diffusion_images(config),
                                       gate=not args.no_gate, latency_runs=args.latency_runs, seed=args.seed,
                                       calibration_samples=args.calibration_samples)
+        elif hasattr(model, "chain_states"):  # RBM: gated on the chain after k Gibbs steps
+            from kgen.models.boltzmann.export import export_rbm
+
+            report = export_rbm(model, out, quantize=variants, images=images, floors=args.floor,
+                                gate=not args.no_gate, seed=args.seed, calibration_samples=args.calibration_samples,
+                                parity_samples=args.parity_samples, latency_runs=args.latency_runs, progress=bar)
         else:
             report = export.export_model(
                 model, out, quantize=variants, calibration_samples=args.calibration_samples,
