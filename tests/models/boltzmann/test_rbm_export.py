@@ -59,7 +59,7 @@ def test_edge_runner_command_line_writes_a_chain_grid(bundle, tmp_path, edge_run
     assert png.stat().st_size > 0
 
 
-def test_variants_are_gated_on_the_chain_after_k_gibbs_steps(bundle, tmp_path):
+def test_variants_are_gated_on_the_chain_after_k_gibbs_steps(bundle, tmp_path, capsys):
     """float32/float16/int8 `gibbs_step` looped k times from the SavedModel chain's start and noise."""
     import tensorflow as tf
 
@@ -91,6 +91,13 @@ def test_variants_are_gated_on_the_chain_after_k_gibbs_steps(bundle, tmp_path):
     got = gibbs_loop(lambda v, h, n: lite(visible=v, hidden_noise=h, visible_noise=n), start, (10,), 1, 16)
     mse = np.mean((ref[10][0] - got[10][0]) ** 2)
     assert figures["int8"]["images_db"]["10"] == pytest.approx(10 * np.log10(255 ** 2 / (mse * 255 ** 2)), abs=0.01)
+    # `kgen export` prints the chain figures under its table.
+    from kgen.commands.export import _print_table
+
+    _print_table(report)
+    printed = capsys.readouterr().out
+    assert "after 1, 10, 100 steps" in printed
+    assert f"{figures['int8']['images_db']['100']:6.1f} / {figures['int8']['unit_agreement']['100']:.3f}" in printed
     # A floor above the int8 chain's figure fails the export, naming the step count.
     with pytest.raises(FidelityError, match="after 100 Gibbs steps"):
         export_rbm(rbm, tmp_path / "strict", quantize=("int8",), steps=(100,), images=x, grids=False,
