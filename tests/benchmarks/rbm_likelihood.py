@@ -75,6 +75,8 @@ def main(argv=None):
     p.add_argument("--models", default="CD1,CD3,CD25,PCD1", help="CD<k> and PCD1 entries, comma-separated")
     p.add_argument("--pcd-decay", default="linear", choices=("linear", "none"),
                    help="PCD's learning rate: linear decay to 0 over the run, or constant")
+    p.add_argument("--cd-decay", default="none", choices=("linear", "none"),
+                   help="CD-k's learning rate: constant, or linear decay to 0 over the run")
     p.add_argument("--extras", action=argparse.BooleanOptionalAction, default=True,
                    help="the 20-hidden exact-vs-AIS row and the DBN bound (the DBN needs CD1)")
     p.add_argument("--probe", action="store_true")
@@ -97,7 +99,9 @@ def main(argv=None):
             configs.append((name, dict(persistent=True, learning_rate_decay=decay,
                                        decay_steps=args.epochs * (len(train) // 100))))
         elif name.startswith("CD") and name[2:].isdigit():
-            configs.append((name, dict(k=int(name[2:]))))
+            decay = None if args.cd_decay == "none" else args.cd_decay
+            configs.append((name, dict(k=int(name[2:]), learning_rate_decay=decay,
+                                       decay_steps=args.epochs * (len(train) // 100))))
         else:
             raise SystemExit(f"--models: expected CD<k> or PCD1 entries. Received: {name!r}")
     if args.extras and "CD1" not in [c[0] for c in configs]:
