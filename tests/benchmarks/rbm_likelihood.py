@@ -4,9 +4,9 @@ Data: mnist7k's first 6,000 images train, the last 1,000 test, binarized at 0.5
 (the paper: 60,000 training images, stochastic binarization). Models: 784-500 RBMs
 trained with CD-1, CD-3, CD-25 and PCD-1 for `--epochs` epochs each (SGD 0.05,
 momentum 0.5, weight decay 2e-4, batch 100, the same seed; PCD's rate decays linearly
-to 0 over the run, Tieleman's schedule, `--pcd-decay none` keeps it constant:
-probes at 100 hidden units showed the decay helps PCD and slows CD-k at these
-budgets); `--models` picks a subset (e.g. CD-25 in a second process); a 784-20 RBM (CD-1) whose
+to 0 over the run, Tieleman's schedule, `--pcd-decay none` keeps it constant; CD-k's
+too with `--cd-decay linear`, which stops CD-1's and CD-3's divergence at 35 epochs);
+`--models` picks a subset (e.g. CD-25 in a second process); a 784-20 RBM (CD-1) whose
 log Z is both enumerated (2^20 hidden states) and estimated by AIS; a 2-layer DBN
 (784-500-500: the CD-1 RBM as layer 1, layer 2 trained greedily on its features) with
 its variational lower bound, the top RBM's log Z by AIS. AIS: base-rate RBM,
