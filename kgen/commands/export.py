@@ -141,6 +141,12 @@ def run(args):
             report = export_diffusion(model, out, quantize=variants, images=_diffusion_images(config),
                                       gate=not args.no_gate, latency_runs=args.latency_runs, seed=args.seed,
                                       calibration_samples=args.calibration_samples)
+        elif hasattr(model, "chain_states"):  # RBM: gated on the chain after k Gibbs steps
+            from kgen.models.boltzmann.export import export_rbm
+
+            report = export_rbm(model, out, quantize=variants, images=images, floors=args.floor,
+                                gate=not args.no_gate, seed=args.seed, calibration_samples=args.calibration_samples,
+                                parity_samples=args.parity_samples, latency_runs=args.latency_runs, progress=bar)
         else:
             report = export.export_model(
                 model, out, quantize=variants, calibration_samples=args.calibration_samples,
@@ -175,3 +181,12 @@ def _print_table(report):
                   f"{db if db is not None else float('nan'):7.1f} {v.get('floor_db') or 0:6.1f} "
                   f"{lat.get('threads_1', float('nan')):7.3f} {lat.get('threads_2', float('nan')):7.3f}"
                   f"  {'ok' if v.get('passed') else v.get('error') or 'BELOW FLOOR'}")
+    chain = report.get("chain")
+    if chain:  # an RBM: the gate is the chain after k Gibbs steps from the SavedModel's start and noise
+        print(f"gibbs_step looped from the same start and noise ({chain['n']} chains): "
+              f"images dB / units agreeing after {', '.join(str(k) for k in chain['steps'])} steps")
+        for variant, v in chain["variants"].items():
+            figures = "  ".join(f"{v['images_db'][str(k)]:6.1f} / {v['unit_agreement'][str(k)]:.3f}"
+                                for k in chain["steps"])
+            print(f"  {variant:9s} {figures}  floor {v.get('floor_db') or 0:.1f}  "
+                  f"{'ok' if v.get('passed') else 'BELOW FLOOR'}")

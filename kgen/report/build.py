@@ -109,9 +109,11 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
     results, sections, notes = {}, [], []
 
     is_ae = callable(getattr(model, "reconstruct", None)) and callable(getattr(model, "encode", None))
-    has_ll = bool(iwae_samples) and callable(getattr(model, "log_likelihood", None))
+    boltzmann = _is_boltzmann(model)
+    # An RBM's log_likelihood(x, log_z) is not the IWAE call: its likelihood is exact or by AIS below.
+    has_ll = bool(iwae_samples) and callable(getattr(model, "log_likelihood", None)) and not boltzmann
     stage.total = 4 if kind == "points" else (
-        4 + bool(getattr(model, "latent_dim", None)) + is_ae + has_ll)
+        4 + bool(getattr(model, "latent_dim", None)) + is_ae + has_ll + boltzmann)
     stage("loading the data")
     if kind == "points":
         arrays = kdata.load_arrays(config["data"], num_samples=max(n_samples, 2500), seed=seed,
@@ -155,6 +157,10 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
         results.update(ev.evaluate(model=model, n_samples=n_samples))
         notes.append(f"Sample metrics: {n_samples} generated vs {len(real_x)} real samples, "
                      f"features: {name or 'raw pixels'}.")
+        if boltzmann:
+            stage("Gibbs chains, filters and log-likelihood")
+            results.update(_boltzmann_report(model, real_x, value_range, n_likelihood, rng, seed, sections,
+                                             notes))
         if getattr(model, "latent_dim", None):
             stage("latent interpolation")
             sections.append(("Latent interpolation", [(
@@ -248,6 +254,38 @@ class _Stages:
     def done(self):
         if self.progress:
             self.progress(self.total, self.total, "done")
+
+
+#: Steps at which the report shows the Gibbs chains of RBMs and DBNs (one chain per row).
+CHAIN_STEPS = (1, 10, 100, 1000)
+
+
+def _is_boltzmann(model):
+    """An RBM or DBN (kgen.models.boltzmann): Gibbs chains and filters to show."""
+    return callable(getattr(model, "chain_snapshots", None)) and callable(getattr(model, "filter_images", None))
+
+
+def _boltzmann_report(model, real_x, value_range, n_likelihood, rng, seed, sections, notes):
+    """Gibbs chains (rows = chains, columns = steps), first-layer filters, and an RBM's log-likelihood."""
+    chains = np.asarray(model.chain_snapshots(8, CHAIN_STEPS, seed=seed))
+    filters = np.asarray(model.filter_images(64))
+    sections.append(("Gibbs chains and filters", [
+        (f"Gibbs chains: one row per chain from a Bernoulli(0.5) start, columns E[v | h] after "
+         f"{', '.join(str(s) for s in CHAIN_STEPS)} steps",
+         figures.grid_png(chains.reshape(-1, *chains.shape[2:]), value_range, ncols=len(CHAIN_STEPS))),
+        (f"filters: first-layer weights of {len(filters)} hidden units, each scaled to its own range",
+         figures.grid_png(filters, (0.0, 1.0), ncols=8))]))
+    if not callable(getattr(model, "report_log_likelihood", None)):
+        return {}
+    x = real_x[:n_likelihood]
+    if getattr(model, "visible", None) == "bernoulli":
+        # Binary units: the log-likelihood of a fixed binarization (as for Bernoulli VAEs).
+        x = (rng.uniform(size=x.shape) < x).astype(np.float32)
+    out = model.report_log_likelihood(x, seed=seed)
+    if "log_likelihood_ais" in out:
+        notes.append("RBM log-likelihood by AIS with 1,000 temperatures and 16 runs (a quick estimate that "
+                     "tends to overestimate; tests/benchmarks/rbm_likelihood.py uses 10,000 and brackets it).")
+    return out
 
 
 def _is_representation(model):

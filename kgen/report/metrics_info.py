@@ -31,6 +31,11 @@ METRICS = {
     "num_modes": ("", "modes of the mixture"),
     "high_quality": ("higher", "fraction of samples within 3 std of a mode, 0..1"),
     "reverse_kl": ("lower", "KL(p_generated || uniform) over modes, nats"),
+    "log_likelihood_exact": ("higher", "mean log p(x) of an RBM with log Z by exact enumeration, nats "
+                                       "(binarized pixels for binary units)"),
+    "log_likelihood_ais": ("higher", "mean log p(x) of an RBM with log Z by annealed importance sampling, "
+                                     "nats (tends to overestimate; binarized pixels for binary units)"),
+    "log_likelihood_ais_std_err": ("", "standard error of the AIS estimate of log Z, nats"),
     r"iwae_log_likelihood_k\d+": ("higher", "IWAE bound on log p(x) per example, nats (k "
                                             "importance samples; binarized pixels for Bernoulli)"),
 }

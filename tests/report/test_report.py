@@ -154,3 +154,27 @@ def test_eval_with_inception_offline_exits_with_the_placement_message(gan_run, t
     err = capsys.readouterr().err
     assert "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5" in err
     assert str(tmp_path / "keras_home" / "models") in err
+
+
+@pytest.mark.parametrize("model", ["rbm", "dbn"])
+def test_boltzmann_report_shows_gibbs_chains_and_filters(tmp_path, model):
+    run_dir = tmp_path / model
+    _train(run_dir, model)
+    assert cli.main(["eval", str(run_dir), "--n-samples", "100", "--max-real", "200", "--no-tsne",
+                     "--verbose", "0"]) == 0
+    report = json.loads((run_dir / "report.json").read_text())
+    chains = next(c for c in report["figures"] if c.startswith("Gibbs chains"))
+    assert "1, 10, 100, 1000 steps" in chains
+    assert any(c.startswith("filters: first-layer weights") for c in report["figures"])
+    images = [Image.open(io.BytesIO(base64.b64decode(d))) for d in
+              _inline_images((run_dir / "report.html").read_text())]
+    assert len(images) == len(report["figures"])
+    # 16x16 digits, one tile row per chain (8) and one column per snapshot (4), 1-pixel padding.
+    grid = images[report["figures"].index(chains)]
+    scale = grid.width // (4 * 17 + 1)
+    assert grid.size == ((4 * 17 + 1) * scale, (8 * 17 + 1) * scale)
+    metrics = report["metrics"]
+    assert not any(k.startswith("iwae") for k in metrics)  # an RBM's log_likelihood is not the IWAE call
+    if model == "rbm":  # 16 hidden units: log Z by enumeration, a log-likelihood below 0
+        assert -256 * np.log(2) * 2 < metrics["log_likelihood_exact"] < 0
+        assert report["metric_notes"]["log_likelihood_exact"].startswith("\u2191 higher is better")

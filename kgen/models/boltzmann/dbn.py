@@ -164,15 +164,39 @@ class DBN(GenerativeModel):
         top = self.rbms[-1]
         _, h = top.run_chain(inputs["visible"], ops.cast(inputs["hidden_noise"], "float32"),
                              ops.cast(inputs["visible_noise"], "float32"))
-        h = _flat(h, top.num_visible)
         noise = ops.cast(inputs["down_noise"], "float32") if "down_noise" in inputs else None
+        return self.down_pass(h, noise)
+
+    def down_pass(self, h, noise=None):
+        """From top-RBM visible states `h` `(N, H_{L-1})` down to `E[x | h_1]` `(N, *visible_shape)`.
+
+        Intermediate layers are sampled (ancestral sampling) with the uniform
+        `noise` `(N, sum of their sizes)`, read from the top layer down.
+        """
+        h = _flat(h, self.rbms[-1].num_visible)
         start = 0
         for rbm in reversed(self.rbms[1:-1]):
-            # Sampled intermediate states (ancestral sampling); noise read from the top layer down.
             size = rbm.num_visible
             h = ops.cast(noise[:, start:start + size] < rbm.visible_mean(h), "float32")
             start += size
         return ops.reshape(self.rbms[0].visible_mean(h), (-1, *self.visible_shape))
+
+    # -- figures ----------------------------------------------------------------------------
+    def filter_images(self, n=64):
+        """The first layer's filters as images (`RBM.filter_images`)."""
+        return self.rbms[0].filter_images(n)
+
+    def chain_snapshots(self, n=8, steps=(1, 10, 100, 1000), seed=0):
+        """Chains of the top RBM, each snapshot taken down to the data: `(n, len(steps), *visible_shape)`.
+
+        Rows are chains, columns steps of the same chain (`RBM.chain_states`
+        in the top RBM); every snapshot goes through the same down-pass noise.
+        """
+        _, samples = self.rbms[-1].chain_states(n, steps, seed=seed)
+        size = sum(r.num_visible for r in self.rbms[1:-1])
+        noise = np.random.default_rng(seed + 1).uniform(size=(n, size)).astype(np.float32) if size else None
+        cols = [ops.convert_to_numpy(self.down_pass(samples[:, j], noise)) for j in range(samples.shape[1])]
+        return np.stack(cols, 1)
 
     # -- unrolling --------------------------------------------------------------------------
     def _dense_stack(self, name):
@@ -249,8 +273,11 @@ class DBN(GenerativeModel):
             return -top.free_energy(x).numpy() - float(log_z_top)
         rng = np.random.default_rng(seed)
         total = np.zeros(len(x))
-        for _ in range(int(num_samples)):
-            states, log_q = [x], 0.0
+        # Several up-pass samples per batch (x tiled): few large calls instead of one per sample.
+        per_call = max(1, min(int(num_samples), 16384 // max(len(x), 1)))
+        for done in range(0, int(num_samples), per_call):
+            reps = min(per_call, int(num_samples) - done)
+            states, log_q = [np.tile(x, (reps, 1))], 0.0
             for rbm in self.rbms[:-1]:
                 p = rbm.hidden_probabilities(states[-1]).numpy()
                 h = (rng.uniform(size=p.shape) < p).astype(np.float32)
@@ -265,7 +292,7 @@ class DBN(GenerativeModel):
                     sigma = rbm.sigma_vector().numpy()
                     log_p = log_p + (-0.5 * ((states[i] - mean) / sigma) ** 2
                                      - np.log(np.sqrt(2 * np.pi) * sigma)).sum(-1)
-            total += log_p - log_q
+            total += (log_p - log_q).reshape(reps, len(x)).sum(0)
         return total / int(num_samples) - float(log_z_top)
 
     # -- export and config ------------------------------------------------------------------

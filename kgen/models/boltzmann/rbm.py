@@ -493,6 +493,87 @@ class RBM(GenerativeModel):
         return self.run_chain(inputs["visible"], ops.cast(inputs["hidden_noise"], "float32"),
                               ops.cast(inputs["visible_noise"], "float32"))[0]
 
+    # -- figures (the report's chains and filters) -----------------------------------------
+    def filter_images(self, n=64):
+        """The first `n` hidden units' weights as images `(n, *visible_shape)` in [0, 1].
+
+        Each filter `W[:, j]` is scaled to its own range (a global scale would
+        leave most filters grey), so a filter shows which pixels excite
+        (light) or inhibit (dark) hidden unit j.
+        """
+        w = ops.convert_to_numpy(self.W).T[:int(n)]
+        lo, span = w.min(1, keepdims=True), np.ptp(w, 1, keepdims=True)
+        return ((w - lo) / np.maximum(span, 1e-8)).reshape(-1, *self.visible_shape).astype(np.float32)
+
+    def chain_states(self, n=8, steps=(1, 10, 100, 1000), start=None, seed=0):
+        """Snapshots of `n` Gibbs chains: `(means, samples)`, each `(n, len(steps), D)`.
+
+        Column j holds the chains after `steps[j]` steps `v -> h -> v` of ONE
+        run (the chains continue from column to column). The noise is drawn
+        with `numpy.random.default_rng(seed)` and passed to the exportable
+        conditionals, so the snapshots are reproducible and use no model state.
+
+        Args:
+            n: chains.
+            steps: increasing step counts to record (>= 1).
+            start: visible start states `(n, ...)` (default: the prior's Bernoulli(0.5) draws).
+            seed: numpy seed of the start and the noise.
+        """
+        steps = [int(s) for s in steps]
+        if not steps or steps[0] < 1 or any(b <= a for a, b in zip(steps, steps[1:])):
+            raise ValueError(f"expected increasing steps >= 1, e.g. (1, 10, 100). Received: steps={steps}")
+        rng = np.random.default_rng(seed)
+        v = (self.prior["visible"].numpy_sample(n, rng) if start is None else np.asarray(start, np.float32))
+        v = ops.convert_to_tensor(v.reshape(-1, self.num_visible).astype(np.float32))
+        n = int(v.shape[0])
+        means, samples, t = [], [], 0
+        for target in steps:
+            for _ in range(target - t):
+                h = self.sample_hidden_given(v, rng.uniform(size=(n, self.num_hidden)).astype(np.float32))
+                noise = (rng.uniform(size=(n, self.num_visible)) if self.log_sigma is None
+                         else rng.standard_normal((n, self.num_visible)))
+                v, mean = self.sample_visible_given(h, noise.astype(np.float32))
+            t = target
+            means.append(ops.convert_to_numpy(mean))
+            samples.append(ops.convert_to_numpy(v))
+        return np.stack(means, 1), np.stack(samples, 1)
+
+    def chain_snapshots(self, n=8, steps=(1, 10, 100, 1000), seed=0):
+        """`E[v | h]` of `n` Gibbs chains after each of `steps`: `(n, len(steps), *visible_shape)`.
+
+        Rows are chains, columns steps of the same chain (see `chain_states`).
+
+        Example:
+            >>> grid = rbm.chain_snapshots(8, (1, 10, 100, 1000))   # 8 chains x 4 snapshots
+        """
+        means, _ = self.chain_states(n, steps, seed=seed)
+        return means.reshape(means.shape[0], means.shape[1], *self.visible_shape)
+
+    def report_log_likelihood(self, x, train=None, num_temperatures=1000, num_runs=16, max_states=2 ** 20, seed=0):
+        """Mean `log p(x)` for a report: exact when the smaller layer has at most 20 units, else AIS.
+
+        Args:
+            x: binary examples.
+            train: data for AIS's base-rate RBM (default `x`).
+            num_temperatures, num_runs: AIS settings (a quick estimate; the benchmark uses >= 10,000).
+            max_states: largest enumeration done exactly.
+            seed: AIS seed.
+
+        Returns:
+            dict: `{"log_likelihood_exact": nats}` or
+            `{"log_likelihood_ais": nats, "log_likelihood_ais_std_err": std err of log Z}`.
+        """
+        from kgen.models.boltzmann.ais import ais_log_partition, base_rate_bias
+
+        n = self.num_hidden if (self.log_sigma is not None or self.num_hidden <= self.num_visible) else self.num_visible
+        if 2 ** n <= max_states:
+            return {"log_likelihood_exact": self.log_likelihood(x, self.exact_log_partition(max_states))}
+        base = None if self.log_sigma is not None else base_rate_bias(x if train is None else train)
+        est = ais_log_partition(self, num_temperatures, num_runs, base_visible_bias=base, batch_size=num_runs,
+                                seed=seed)
+        return {"log_likelihood_ais": self.log_likelihood(x, est["log_z"]),
+                "log_likelihood_ais_std_err": est["std_err"]}
+
     # -- export ----------------------------------------------------------------------------
     def _value_range(self):
         return [0.0, 1.0] if self.visible == "bernoulli" else None
@@ -567,7 +648,7 @@ class RBM(GenerativeModel):
 def build_rbm(input_shape, num_classes=None, tiny=False, seed=None, num_hidden=None, visible="bernoulli", k=1,
               persistent=False, num_chains=None, learning_rate=None, momentum=0.5, weight_decay=2e-4,
               sparsity_target=None, sparsity_cost=0.0, sigma=1.0, learn_sigma=False, sample_steps=None,
-              batch_size=None, **kwargs):
+              batch_size=None, learning_rate_decay=None, decay_steps=None, **kwargs):
     """Restricted Boltzmann machine (binary or Gaussian visible units) trained by CD-k or PCD.
 
     Args:
@@ -585,6 +666,9 @@ def build_rbm(input_shape, num_classes=None, tiny=False, seed=None, num_hidden=N
         weight_decay, sparsity_target, sparsity_cost, sigma, learn_sigma: see `RBM`.
         sample_steps: Gibbs steps of `generate` (default 20; 2 when tiny).
         batch_size: the training batch size (sets the default num_chains).
+        learning_rate_decay: None (constant) or "linear": the rate falls linearly to 0
+            over `decay_steps` updates (see `learning_rate_schedule`).
+        decay_steps: updates of the linear decay (epochs x batches per epoch).
 
     Returns:
         A compiled `RBM`.
@@ -601,5 +685,34 @@ def build_rbm(input_shape, num_classes=None, tiny=False, seed=None, num_hidden=N
                 seed=seed, **kwargs)
     if learning_rate is None:
         learning_rate = 0.05 if visible == "bernoulli" else 0.005
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum))
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate_schedule(learning_rate, learning_rate_decay,
+                                                                        decay_steps), momentum=momentum))
     return model
+
+
+def learning_rate_schedule(learning_rate, decay=None, decay_steps=None):
+    """An RBM's SGD learning rate: constant, or decaying linearly to 0 over `decay_steps` updates.
+
+    The linear decay is Tieleman's (2008) schedule for PCD: as the rate goes
+    to 0 the persistent chains catch up with the slowly moving model, and the
+    last updates stop adding parameter noise (CD-k gains from it too).
+
+    Args:
+        learning_rate: the initial (or constant) rate.
+        decay: None or "linear".
+        decay_steps: updates until the rate reaches 0 (required with "linear"); it stays 0 after.
+
+    Returns:
+        A float or a `keras.optimizers.schedules.LearningRateSchedule`.
+
+    Example:
+        >>> sgd = keras.optimizers.SGD(learning_rate_schedule(0.05, "linear", 60 * 30), momentum=0.5)
+    """
+    if decay is None or decay == "none":
+        return float(learning_rate)
+    if decay != "linear":
+        raise ValueError(f"expected learning_rate_decay None or 'linear'. Received: {decay!r}")
+    if decay_steps is None or int(decay_steps) < 1:
+        raise ValueError("learning_rate_decay='linear' needs decay_steps >= 1 (epochs x batches per epoch). "
+                         f"Received: decay_steps={decay_steps}")
+    return keras.optimizers.schedules.PolynomialDecay(float(learning_rate), int(decay_steps), 0.0, power=1.0)

@@ -122,3 +122,15 @@ def test_generate_is_a_top_rbm_chain_followed_by_a_sampled_down_pass():
     _, h2 = top.run_chain(inputs["visible"], inputs["hidden_noise"], inputs["visible_noise"])
     h1 = (inputs["down_noise"] < mid.visible_mean(h2).numpy()).astype("float32")
     np.testing.assert_allclose(np.asarray(dbn.generate(inputs)), bottom.visible_mean(h1).numpy(), atol=1e-6)
+
+
+def test_chain_snapshots_are_top_rbm_chains_each_taken_down_to_the_data():
+    dbn = DBN([_rbm(6, 5, 0), _rbm(5, 4, 1), _rbm(4, 3, 2)])
+    grid = dbn.chain_snapshots(3, (2, 5), seed=4)
+    assert grid.shape == (3, 2, 6)
+    _, states = dbn.rbms[2].chain_states(3, (2, 5), seed=4)  # the top RBM's visible samples h_2
+    noise = np.random.default_rng(5).uniform(size=(3, 5)).astype("float32")
+    for col in range(2):
+        h1 = (noise < dbn.rbms[1].visible_mean(states[:, col]).numpy()).astype("float32")
+        np.testing.assert_allclose(grid[:, col], dbn.rbms[0].visible_mean(h1).numpy(), atol=1e-6)
+    np.testing.assert_array_equal(dbn.filter_images(2), dbn.rbms[0].filter_images(2))

@@ -226,3 +226,71 @@ def test_gibbs_step_endpoint_looped_equals_the_generate_chain():
     np.testing.assert_allclose(np.asarray(rbm.generate(inputs)), want["images"].numpy(), atol=1e-6)
     feats = call_endpoint(eps["features"], rbm, [inputs["visible"]])["features"].numpy()
     np.testing.assert_allclose(feats, rbm.encode(inputs["visible"]).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("visible", ["bernoulli", "gaussian"])
+def test_chain_snapshots_are_one_continued_chain_through_the_exported_conditionals(visible):
+    rbm = RBM((3, 3, 1), 5, visible=visible, seed=0)
+    rng = np.random.default_rng(1)
+    rbm.W.assign(rng.normal(0, 1.0, (9, 5)).astype("float32"))
+    means, samples = rbm.chain_states(4, (1, 3), seed=7)
+    assert means.shape == samples.shape == (4, 2, 9)
+    # The same noise, drawn in the same order, fed to run_chain (the `generate` endpoint's loop).
+    rng = np.random.default_rng(7)
+    start = rbm.prior["visible"].numpy_sample(4, rng)
+    hid, vis = [], []
+    for _ in range(3):
+        hid.append(rng.uniform(size=(4, 5)))
+        vis.append(rng.uniform(size=(4, 9)) if visible == "bernoulli" else rng.standard_normal((4, 9)))
+    hid, vis = np.stack(hid, 1).astype("float32"), np.stack(vis, 1).astype("float32")
+    for col, k in enumerate((1, 3)):
+        mean, sample = rbm.run_chain(start, hid[:, :k], vis[:, :k])
+        np.testing.assert_allclose(means[:, col], np.reshape(mean, (4, 9)), atol=1e-6)
+        np.testing.assert_allclose(samples[:, col], np.reshape(sample, (4, 9)), atol=1e-6)
+    grid = rbm.chain_snapshots(4, (1, 3), seed=7)
+    assert grid.shape == (4, 2, 3, 3, 1)
+    np.testing.assert_allclose(grid.reshape(4, 2, 9), means)
+    with pytest.raises(ValueError, match="increasing steps"):
+        rbm.chain_states(2, (3, 3))
+
+
+def test_filter_images_are_each_hidden_units_weights_scaled_to_their_own_range():
+    rbm = RBM((2, 3, 1), 4, seed=0)
+    w = np.random.default_rng(0).normal(0, 1, (6, 4)).astype("float32")
+    rbm.W.assign(w)
+    images = rbm.filter_images(3)
+    assert images.shape == (3, 2, 3, 1)
+    flat = images.reshape(3, 6)
+    np.testing.assert_allclose(flat.min(1), 0.0, atol=1e-6)
+    np.testing.assert_allclose(flat.max(1), 1.0, atol=1e-6)
+    # An increasing affine map of each unit's weights.
+    for j in range(3):
+        np.testing.assert_allclose(flat[j], (w[:, j] - w[:, j].min()) / np.ptp(w[:, j]), atol=1e-6)
+
+
+def test_report_log_likelihood_is_exact_for_small_models_and_ais_otherwise():
+    rbm = _random_rbm(10, 6, seed=3)
+    x = (np.random.default_rng(0).uniform(size=(20, 10)) > 0.5).astype("float32")
+    exact = rbm.log_likelihood(x, rbm.exact_log_partition())
+    assert rbm.report_log_likelihood(x) == {"log_likelihood_exact": pytest.approx(exact, abs=1e-5)}
+    # Forced through AIS (no enumeration allowed): close to the exact figure.
+    est = rbm.report_log_likelihood(x, num_temperatures=300, max_states=1)
+    assert set(est) == {"log_likelihood_ais", "log_likelihood_ais_std_err"}
+    assert est["log_likelihood_ais"] == pytest.approx(exact, abs=0.2)
+
+
+def test_linear_learning_rate_decay_reaches_zero_after_decay_steps_and_the_weights_stop():
+    from kgen import zoo
+
+    x = (np.random.default_rng(0).uniform(size=(32, 3, 3, 1)) > 0.5).astype("float32")
+    rbm = zoo.build("rbm", (3, 3, 1), tiny=True, seed=0, momentum=0.0, learning_rate=0.1,
+                    learning_rate_decay="linear", decay_steps=4)
+    rbm.fit(x, batch_size=16, epochs=1, verbose=0)  # 2 updates: half way
+    assert float(rbm.optimizer.learning_rate) == pytest.approx(0.05)
+    rbm.fit(x, batch_size=16, epochs=1, verbose=0)
+    assert float(rbm.optimizer.learning_rate) == pytest.approx(0.0)
+    before = rbm.W.numpy().copy()
+    rbm.fit(x, batch_size=16, epochs=1, verbose=0)
+    np.testing.assert_array_equal(rbm.W.numpy(), before)
+    with pytest.raises(ValueError, match="decay_steps"):
+        zoo.build("rbm", (3, 3, 1), tiny=True, learning_rate_decay="linear")
