@@ -148,6 +148,9 @@ def main(argv=None):
     p.add_argument("--save-model", default=None, help="save the (last) DDPM here (.keras) for --edge")
     p.add_argument("--edge", default=None, metavar="MODEL.keras", help="edge figures of a saved DDPM instead")
     p.add_argument("--edge-n", type=int, default=16, help="--edge: images per final-image PSNR")
+    p.add_argument("--gans", default="dcgan,wgan_gp", help="GANs beside the DDPM ('' for none)")
+    p.add_argument("--samplers", default=",".join(label for label, _, _ in SAMPLERS),
+                   help="sampler rows, among " + ",".join(label for label, _, _ in SAMPLERS))
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     if args.edge:
@@ -180,7 +183,7 @@ def main(argv=None):
               flush=True)
         if args.save_model:
             ddpm.save(args.save_model)
-        for label, sampler, steps in SAMPLERS:
+        for label, sampler, steps in [row for row in SAMPLERS if row[0] in args.samplers.split(",")]:
             fake, cpu, _ = timed(lambda: np.concatenate([
                 np.asarray(ddpm.generate(min(250, args.n_samples - i), sampler=sampler, steps=steps,
                                          seed=args.seed + i)) for i in range(0, args.n_samples, 250)]))
@@ -198,7 +201,7 @@ def main(argv=None):
                   "2015 Table 2: 317 bits (Parzen log-likelihood, another estimator)")
             rows.append({"data": data_name, "model": "ddpm bits/dim", "bits_per_dim": bound["bits_per_dim"],
                          "stderr": bound["stderr"]})
-        for name in ("dcgan", "wgan_gp"):
+        for name in [g for g in args.gans.split(",") if g]:
             model = quality.build(name, shape, 100, args.seed)
             seconds, wall, steps = train_for(model, train_x, budget, args.batch_size, args.seed)
             fake, cpu, _ = timed(lambda: quality.generate(model, name, args.n_samples, 100, args.seed))
