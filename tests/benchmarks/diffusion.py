@@ -151,6 +151,8 @@ def main(argv=None):
     p.add_argument("--gans", default="dcgan,wgan_gp", help="GANs beside the DDPM ('' for none)")
     p.add_argument("--samplers", default=",".join(label for label, _, _ in SAMPLERS),
                    help="sampler rows, among " + ",".join(label for label, _, _ in SAMPLERS))
+    p.add_argument("--gan-cpu-seconds", type=float, default=None,
+                   help="skip the DDPM: train the GANs for this CPU budget (an earlier DDPM run's)")
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     if args.edge:
@@ -174,33 +176,36 @@ def main(argv=None):
         evaluator = metrics.Evaluator(ref, extractor="digits", metric_options=options)
         shape = tuple(x.shape[1:])
         keras.utils.set_random_seed(args.seed)
-        ddpm = zoo.build("ddpm", shape, seed=args.seed, base_filters=args.base_filters, learning_rate=args.lr,
-                         attention_resolutions=attention)
-        (_, logs), budget, wall = timed(lambda: quality.train(ddpm, "ddpm", train_x, args.steps, args.batch_size,
-                                                               args.seed))
-        print(f"{data_name} ddpm: {args.steps} steps in {budget:.0f} s CPU ({wall:.0f} s wall), "
-              f"{ddpm.network.count_params()} parameters, final loss {logs.get('loss', float('nan')):.4f}",
-              flush=True)
-        if args.save_model:
-            ddpm.save(args.save_model)
-        for label, sampler, steps in [row for row in SAMPLERS if row[0] in args.samplers.split(",")]:
-            fake, cpu, _ = timed(lambda: np.concatenate([
-                np.asarray(ddpm.generate(min(250, args.n_samples - i), sampler=sampler, steps=steps,
-                                         seed=args.seed + i)) for i in range(0, args.n_samples, 250)]))
-            per_image = cpu / args.n_samples
-            row = {"data": data_name, "model": f"ddpm {label}", "seconds": budget, "wall_seconds": wall,
-                   "train_steps": args.steps, "sample_cpu_s_per_image": per_image,
-                   **evaluator.evaluate(samples=np.clip(fake, -1, 1))}
-            rows.append(row)
-            print(quality._fmt(row), f"{per_image * 1000:.1f} ms CPU/image", flush=True)
-        if data_name == "mnist7k":
-            test = np.round((x[6000:6000 + args.bpd_examples] + 1) * 127.5) / 127.5 - 1
-            bound = ddpm.bits_per_dim(test, timesteps=args.bpd_timesteps, seed=args.seed)
-            print(f"mnist7k bits/dim (bound, {len(test)} held-out images, {args.bpd_timesteps} stratified "
-                  f"timesteps each): {bound['bits_per_dim']:.3f} +- {bound['stderr']:.3f}; Sohl-Dickstein et al. "
-                  "2015 Table 2: 317 bits (Parzen log-likelihood, another estimator)")
-            rows.append({"data": data_name, "model": "ddpm bits/dim", "bits_per_dim": bound["bits_per_dim"],
-                         "stderr": bound["stderr"]})
+        if args.gan_cpu_seconds:  # GANs only, for a budget measured by an earlier DDPM run
+            budget = args.gan_cpu_seconds
+        else:
+            ddpm = zoo.build("ddpm", shape, seed=args.seed, base_filters=args.base_filters, learning_rate=args.lr,
+                             attention_resolutions=attention)
+            (_, logs), budget, wall = timed(lambda: quality.train(ddpm, "ddpm", train_x, args.steps, args.batch_size,
+                                                                   args.seed))
+            print(f"{data_name} ddpm: {args.steps} steps in {budget:.0f} s CPU ({wall:.0f} s wall), "
+                  f"{ddpm.network.count_params()} parameters, final loss {logs.get('loss', float('nan')):.4f}",
+                  flush=True)
+            if args.save_model:
+                ddpm.save(args.save_model)
+            for label, sampler, steps in [row for row in SAMPLERS if row[0] in args.samplers.split(",")]:
+                fake, cpu, _ = timed(lambda: np.concatenate([
+                    np.asarray(ddpm.generate(min(250, args.n_samples - i), sampler=sampler, steps=steps,
+                                             seed=args.seed + i)) for i in range(0, args.n_samples, 250)]))
+                per_image = cpu / args.n_samples
+                row = {"data": data_name, "model": f"ddpm {label}", "seconds": budget, "wall_seconds": wall,
+                       "train_steps": args.steps, "sample_cpu_s_per_image": per_image,
+                       **evaluator.evaluate(samples=np.clip(fake, -1, 1))}
+                rows.append(row)
+                print(quality._fmt(row), f"{per_image * 1000:.1f} ms CPU/image", flush=True)
+            if data_name == "mnist7k":
+                test = np.round((x[6000:6000 + args.bpd_examples] + 1) * 127.5) / 127.5 - 1
+                bound = ddpm.bits_per_dim(test, timesteps=args.bpd_timesteps, seed=args.seed)
+                print(f"mnist7k bits/dim (bound, {len(test)} held-out images, {args.bpd_timesteps} stratified "
+                      f"timesteps each): {bound['bits_per_dim']:.3f} +- {bound['stderr']:.3f}; Sohl-Dickstein et al. "
+                      "2015 Table 2: 317 bits (Parzen log-likelihood, another estimator)")
+                rows.append({"data": data_name, "model": "ddpm bits/dim", "bits_per_dim": bound["bits_per_dim"],
+                             "stderr": bound["stderr"]})
         for name in [g for g in args.gans.split(",") if g]:
             model = quality.build(name, shape, 100, args.seed)
             seconds, wall, steps = train_for(model, train_x, budget, args.batch_size, args.seed)
