@@ -69,6 +69,7 @@ CASES = [
     ("d-lr-one-optimizer", "train --model vae --d-lr 1e-3 --tiny", r"--d-lr/--g-lr set a GAN's two learning rates; model vae has optimizer: use --lr"),
     ("beta1-rmsprop", "train --model wgan --beta1 0.5 --tiny --batch-size 8", r"--beta1: model wgan's d_optimizer is RMSprop, which has no beta_1"),
     ("ema-no-generator", "train --model vae --ema --tiny", r"--ema averages a GAN's generator; model vae has none"),
+    ("ema-built-in", "train --model ddpm --ema --tiny", r"--ema: model ddpm keeps its own moving average of the denoiser \(ema_decay=0.9999, with warm-up\)"),
     ("latent-dim-not-taken", "train --model infogan --latent-dim 4 --tiny", r"--latent-dim: model infogan sets its latent size otherwise"),
     ("builder-rejects", "train --model vqvae --latent-dim 4 --tiny", r"model vqvae cannot be built from these flags: a VQ-VAE's latent size"),
     ("batch-too-big", "train --model wgan --batch-size 400 --tiny", r"--batch-size 400: one step reads 2000 examples \(5 critic steps x 400\), but --data digits has 1797; lower --batch-size"),

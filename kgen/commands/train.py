@@ -97,7 +97,9 @@ def add_arguments(p):
                    help="compute in bfloat16 or float16 with float32 weights (default: float32)")
     t.add_argument("--ema", type=decay, nargs="?", const=0.999, default=None, metavar="DECAY",
                    help="GANs: keep an exponential moving average of the generator (DECAY 0.999 "
-                        "when omitted) and save it as the model's generator (default: off)")
+                        "when omitted) and save it as the model's generator (default: off). Refused "
+                        "for ddpm/cddpm: they average their denoiser themselves (the model's ema_decay, "
+                        "with warm-up), and sampling and export use that average")
     t.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     t.add_argument("--labels-per-class", type=positive_int, default=None, metavar="K",
                    help="semi-supervised models (m2_vae): keep K labels per class, mark the rest -1, "
@@ -427,6 +429,9 @@ def build_model(args, builder, data):
         except ValueError as err:  # builders check their arguments with ValueError
             raise UserError(f"model {args.model} cannot be built from these flags: {err}") from err
         apply_optimizer_flags(args, model)
+    if args.ema is not None and getattr(model, "ema_network", None) is not None:
+        raise UserError(f"--ema: model {args.model} keeps its own moving average of the denoiser "
+                        f"(ema_decay={model.ema_decay}, with warm-up), used by sampling and export: drop --ema.")
     if args.ema is not None and getattr(model, "generator", None) is None:
         raise UserError(f"--ema averages a GAN's generator; model {args.model} has none: drop --ema.")
     return model, strategy

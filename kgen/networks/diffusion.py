@@ -143,7 +143,7 @@ def default_channel_mults(size):
 
 
 def build_unet(image_shape, base_filters=64, channel_mults=None, num_res_blocks=2, attention_resolutions=(8,),
-               dropout=0.0, num_classes=None, groups=32, name="unet"):
+               dropout=0.0, num_classes=None, groups=32, out_channels=None, name="unet"):
     """The time-conditioned U-Net denoiser.
 
     Args:
@@ -159,6 +159,8 @@ def build_unet(image_shape, base_filters=64, channel_mults=None, num_res_blocks=
         num_classes: K for a class-conditional U-Net (label ids 0..K-1, id K =
             no label, for classifier-free guidance).
         groups: GroupNorm groups (at most).
+        out_channels: output channels (default: the image's C; 2C for a model that also
+            predicts its reverse variances, `DDPM(loss="hybrid")`).
 
     Returns:
         A functional `keras.Model` `[x_t, t(, labels)] -> output (N, S, S, C)`.
@@ -211,6 +213,7 @@ def build_unet(image_shape, base_filters=64, channel_mults=None, num_res_blocks=
             res *= 2
     h = layers.GroupNormalization(groups=_groups(h.shape[-1], groups), epsilon=1e-5, name="norm_out")(h)
     h = layers.Activation("swish", name="act_out")(h)
-    out = layers.Conv2D(channels, 3, padding="same", kernel_initializer="zeros", name="conv_out",
+    out = layers.Conv2D(channels if out_channels is None else int(out_channels), 3, padding="same",
+                        kernel_initializer="zeros", name="conv_out",
                         dtype="float32")(h)
     return keras.Model(inputs, out, name=name)

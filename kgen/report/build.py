@@ -110,10 +110,11 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
 
     is_ae = callable(getattr(model, "reconstruct", None)) and callable(getattr(model, "encode", None))
     boltzmann = _is_boltzmann(model)
+    is_diffusion = _is_diffusion(model)
     # An RBM's log_likelihood(x, log_z) is not the IWAE call: its likelihood is exact or by AIS below.
     has_ll = bool(iwae_samples) and callable(getattr(model, "log_likelihood", None)) and not boltzmann
     stage.total = 4 if kind == "points" else (
-        4 + bool(getattr(model, "latent_dim", None)) + is_ae + has_ll + boltzmann)
+        4 + bool(getattr(model, "latent_dim", None)) + is_ae + has_ll + boltzmann + is_diffusion)
     stage("loading the data")
     if kind == "points":
         arrays = kdata.load_arrays(config["data"], num_samples=max(n_samples, 2500), seed=seed,
@@ -161,6 +162,9 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
             stage("Gibbs chains, filters and log-likelihood")
             results.update(_boltzmann_report(model, real_x, value_range, n_likelihood, rng, seed, sections,
                                              notes))
+        if is_diffusion:
+            stage("samplers and denoising strip")
+            sections.extend(_diffusion_sections(model, value_range, seed, notes))
         if getattr(model, "latent_dim", None):
             stage("latent interpolation")
             sections.append(("Latent interpolation", [(
@@ -286,6 +290,44 @@ def _boltzmann_report(model, real_x, value_range, n_likelihood, rng, seed, secti
         notes.append("RBM log-likelihood by AIS with 1,000 temperatures and 16 runs (a quick estimate that "
                      "tends to overestimate; tests/benchmarks/rbm_likelihood.py uses 10,000 and brackets it).")
     return out
+
+
+def _is_diffusion(model):
+    """A denoising diffusion model (kgen.models.diffusion): samplers chosen at sampling time."""
+    return callable(getattr(model, "denoising_strip", None)) and callable(getattr(model, "sample", None))
+
+
+def _diffusion_sections(model, value_range, seed, notes, n=32, frames=10):
+    """A diffusion run's figures: DDPM and DDIM samples from one x_T, and a denoising strip x_T -> x_0.
+
+    Both samplers run at the model's `sampling_steps` (DDPM respaced when
+    fewer than T) from the same x_T and labels, so the grids differ only by
+    the sampler; the strip shows `frames` evenly spaced states of one run of
+    the model's default sampler, x_T in the first column, x_0 in the last.
+    """
+    steps = model.sampling_steps
+    x_T = model.prior["x_t"].numpy_sample(n, np.random.default_rng(seed))
+    labels = (np.arange(n) % model.num_classes).astype(np.int32) if model.num_classes else None
+    ddpm = _np(model.sample(x_T, labels, sampler="ddpm", steps=steps, seed=seed))
+    ddim = _np(model.sample(x_T, labels, sampler="ddim", steps=steps, eta=model.eta, seed=seed))
+    spaced = "" if steps == model.num_timesteps else f" respaced from T={model.num_timesteps}"
+    samplers_figs = [
+        (f"DDPM sampler, {steps} steps{spaced}: {n} samples from the same x_T as DDIM",
+         figures.grid_png(np.clip(ddpm, *value_range), value_range, ncols=8)),
+        (f"DDIM sampler, {steps} steps, eta {model.eta:g}: {n} samples from the same x_T as DDPM",
+         figures.grid_png(np.clip(ddim, *value_range), value_range, ncols=8))]
+    strip = np.asarray(model.denoising_strip(n=8, seed=seed, sampler=model.sampler, steps=steps, frames=frames))
+    shown = strip.shape[0]
+    # (frames, n, ...) -> one row per image, x_T on the left.
+    rows = np.swapaxes(strip, 0, 1).reshape(-1, *strip.shape[2:])
+    strip_fig = (f"denoising strip: each row one {model.sampler.upper()} run ({steps} steps), "
+                 f"{shown} evenly spaced states from x_T (left) to x_0 (right)",
+                 figures.grid_png(np.clip(rows, *value_range), value_range, ncols=shown))
+    guided = f", guidance w={model.guidance:g}" if model.num_classes else ""
+    notes.append(f"Diffusion: sample metrics use the model's default sampler ({model.sampler.upper()}, "
+                 f"{steps} steps{', eta %g' % model.eta if model.sampler == 'ddim' else ''}{guided}); "
+                 "the sampler figures share one x_T.")
+    return [("Samplers", samplers_figs), ("Denoising strip", [strip_fig])]
 
 
 def _is_representation(model):

@@ -13,7 +13,8 @@ import tensorflow as tf
 from keras import ops
 
 from kgen import distribute, priors
-from kgen.losses.diffusion import diffusion_simple_loss, discretized_gaussian_log_likelihood, normal_kl
+from kgen.losses.diffusion import (diffusion_simple_loss, discretized_gaussian_log_likelihood, hybrid_loss,
+                                   learned_log_variance, normal_kl, vlb_term_bits)
 from kgen.models.core import Endpoint, GenerativeModel, SingleObjectiveSteps, TensorSpec
 from kgen.models.diffusion import samplers
 from kgen.models.diffusion.schedules import Schedule, spaced_timesteps
@@ -21,6 +22,7 @@ from kgen.networks import diffusion as nets
 from kgen.zoo import register_builder
 
 SAMPLERS = ("ddpm", "ddim")
+LOSSES = ("simple", "hybrid")
 
 
 class _Cache:
@@ -75,6 +77,12 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         eta: default DDIM eta.
         guidance: default guidance weight w (conditional models).
         clip_denoised: clip the predicted x_0 to [-1, 1] in DDPM sampling (Ho et al.); DDIM never clips.
+        loss: "simple" (L_simple, fixed reverse variances beta_tilde_t) or "hybrid" (Nichol &
+            Dhariwal 2021: the network also outputs v, C more channels, for learned variances
+            Sigma = exp(f log beta_t + (1 - f) log beta_tilde_t), f = (v + 1) / 2, trained by
+            L_simple + hybrid_weight * L_vlb with the mean under a stop-gradient in L_vlb; DDPM
+            sampling and the bound use them, DDIM ignores them).
+        hybrid_weight: lambda of the hybrid loss (0.001).
         seed: seed of the model's noise.
 
     Example:
@@ -87,7 +95,7 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
     def __init__(self, network, num_classes=None, schedule="linear", num_timesteps=1000, beta_start=1e-4,
                  beta_end=0.02, cosine_s=0.008, terminal_snr="clip", prediction="epsilon", ema_decay=0.9999,
                  ema_warmup=True, p_uncond=0.1, sampler="ddim", sampling_steps=50, eta=0.0, guidance=0.0,
-                 clip_denoised=True, seed=None, **kwargs):
+                 clip_denoised=True, loss="simple", hybrid_weight=0.001, seed=None, **kwargs):
         image_shape = tuple(int(v) for v in network.inputs[0].shape[1:])
         num_classes = int(num_classes) if num_classes else None
         prior = priors.Joint(x_t=priors.Normal(image_shape),
@@ -105,6 +113,17 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
                              f"kgen.networks.build_unet(..., num_classes={num_classes}).")
         if sampler not in SAMPLERS:
             raise ValueError(f"expected sampler in {SAMPLERS}. Received: sampler={sampler!r}")
+        if loss not in LOSSES:
+            raise ValueError(f"expected loss in {LOSSES}. Received: loss={loss!r}")
+        out_channels = int(network.outputs[0].shape[-1])
+        expected = image_shape[-1] * (2 if loss == "hybrid" else 1)
+        if out_channels != expected:
+            raise ValueError(f"loss={loss!r} needs a denoiser with {expected} output channels (the image's "
+                             f"{image_shape[-1]}{' and as many variance channels' if loss == 'hybrid' else ''}). "
+                             f"Received: {out_channels}; build it with kgen.networks.build_unet(..., "
+                             f"out_channels={expected}).")
+        if float(hybrid_weight) < 0:
+            raise ValueError(f"expected hybrid_weight >= 0. Received: hybrid_weight={hybrid_weight}")
         if not 0.0 <= float(ema_decay) < 1.0:
             raise ValueError(f"expected 0 <= ema_decay < 1. Received: ema_decay={ema_decay}")
         if not 0.0 <= float(p_uncond) < 1.0:
@@ -123,11 +142,18 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         self.eta = float(eta)
         self.guidance = float(guidance)
         self.clip_denoised = bool(clip_denoised)
+        self.loss_kind = loss
+        self.hybrid_weight = float(hybrid_weight)
         self.ema_network = keras.models.clone_model(network)
         self.ema_network.set_weights(network.get_weights())
         self.ema_network.trainable = False
         self._sqrt_ab = tf.constant(np.sqrt(self.schedule.alpha_bar), tf.float32)
         self._sqrt_1mab = tf.constant(np.sqrt(1.0 - self.schedule.alpha_bar), tf.float32)
+        s = self.schedule
+        self._coef_x0 = tf.constant(s.posterior_mean_coef_x0, tf.float32)
+        self._coef_xt = tf.constant(s.posterior_mean_coef_xt, tf.float32)
+        self._log_beta = tf.constant(np.log(s.betas), tf.float32)
+        self._post_log_var = tf.constant(s.posterior_log_variance, tf.float32)
         self._cache = _Cache()
         self.built = True
 
@@ -190,8 +216,39 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         if self.num_classes:
             drop = distribute.draw_for_replica(lambda shape: keras.random.uniform(shape, seed=seed), n, ())
             labels = tf.where(drop < self.p_uncond, tf.fill(tf.shape(labels), self.null_label), labels)
-        out = self.network(self.network_inputs(self.diffuse(x, t, eps), t, labels), training=training)
-        return {"loss": diffusion_simple_loss(self.target(x, t, eps), out)}
+        x_t = self.diffuse(x, t, eps)
+        out = self.network(self.network_inputs(x_t, t, labels), training=training)
+        if not self.learned_variance:
+            return {"loss": diffusion_simple_loss(self.target(x, t, eps), out)}
+        pred, v = tf.split(tf.cast(out, tf.float32), 2, axis=-1)
+        vlb = self.vlb_terms(x, x_t, t, tf.stop_gradient(pred), v)
+        simple = diffusion_simple_loss(self.target(x, t, eps), pred)
+        return {"loss": hybrid_loss(self.target(x, t, eps), pred, vlb, self.num_timesteps, self.hybrid_weight),
+                "mse": simple, "vlb": tf.reduce_mean(vlb)}
+
+    @property
+    def learned_variance(self):
+        """Whether the network also outputs the reverse variances (`loss="hybrid"`)."""
+        return self.loss_kind == "hybrid"
+
+    def metric_names(self):
+        return ["loss", "mse", "vlb"] if self.learned_variance else ["loss"]
+
+    def reverse_log_variance(self, t, v, like):
+        """The learned log Sigma at timesteps t `(N,)` from the variance output v."""
+        g = lambda c: _per_example(tf.gather(c, t), like)  # noqa: E731
+        return learned_log_variance(v, g(self._log_beta), g(self._post_log_var))
+
+    def vlb_terms(self, x0, x_t, t, pred, v):
+        """Per-example L_t in bits/dim with learned variances (`kgen.losses.diffusion.vlb_term_bits`)."""
+        a = _per_example(tf.gather(self._sqrt_ab, t), x0)
+        sd = _per_example(tf.gather(self._sqrt_1mab, t), x0)
+        x0_hat, _ = samplers.split_prediction(pred, x_t, a, sd, self.prediction)
+        g = lambda c: _per_example(tf.gather(c, t), x0)  # noqa: E731
+        mean_q = g(self._coef_x0) * x0 + g(self._coef_xt) * x_t
+        mean_p = g(self._coef_x0) * x0_hat + g(self._coef_xt) * x_t
+        return vlb_term_bits(x0, mean_q, g(self._post_log_var), mean_p, self.reverse_log_variance(t, v, x0),
+                             tf.equal(t, 0))
 
     def after_update(self, terms):
         self.update_ema()
@@ -230,21 +287,34 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         return net(inputs, training=training)
 
     # -- sampling -----------------------------------------------------------------------
-    def denoiser(self, use_ema=True, guidance=0.0):
-        """`(x_t, t, labels) -> output` with classifier-free guidance `(1 + w) out_c - w out_null` when w != 0."""
+    def denoiser(self, use_ema=True, guidance=0.0, variance=False):
+        """`(x_t, t, labels) -> output` with classifier-free guidance `(1 + w) out_c - w out_null` when w != 0.
+
+        A learned-variance model (`loss="hybrid"`) gives the eps (or v)
+        prediction only, or with `variance=True` the prediction and the
+        variance output concatenated on the last axis (guidance combines the
+        predictions; the variance is the conditional one).
+        """
         net = self.ema_network if use_ema else self.network
         w = float(guidance)
 
+        def split(out):
+            out = tf.cast(out, tf.float32)
+            return tf.split(out, 2, axis=-1) if self.learned_variance else (out, None)
+
+        def finish(pred, v):
+            return tf.concat([pred, v], -1) if (variance and v is not None) else pred
+
         def denoise(x, t, labels=None):
             if not self.num_classes:
-                return tf.cast(net([x, t], training=False), tf.float32)
+                return finish(*split(net([x, t], training=False)))
             if w == 0.0:
-                return tf.cast(net([x, t, labels], training=False), tf.float32)
+                return finish(*split(net([x, t, labels], training=False)))
             null = tf.fill(tf.shape(labels), self.null_label)
-            both = tf.cast(net([tf.concat([x, x], 0), tf.concat([t, t], 0), tf.concat([labels, null], 0)],
-                               training=False), tf.float32)
-            cond, uncond = tf.split(both, 2, axis=0)
-            return (1.0 + w) * cond - w * uncond
+            both = net([tf.concat([x, x], 0), tf.concat([t, t], 0), tf.concat([labels, null], 0)], training=False)
+            cond, uncond = tf.split(tf.cast(both, tf.float32), 2, axis=0)
+            (pc, vc), (pu, _) = split(cond), split(uncond)
+            return finish((1.0 + w) * pc - w * pu, vc)
 
         return denoise
 
@@ -260,11 +330,13 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
             clip_range = (-1.0, 1.0) if clip else None
 
             def run(x_T, labels, seed):
-                base = self.denoiser(use_ema, guidance)
+                learned = self.learned_variance and sampler == "ddpm"
+                base = self.denoiser(use_ema, guidance, variance=learned)
                 denoise = lambda x, t: base(x, t, labels)  # noqa: E731
                 if sampler == "ddim":
                     return samplers.ddim(denoise, x_T, schedule, eta, self.prediction, seed, clip_range, trajectory)
-                return samplers.ddpm(denoise, x_T, schedule, self.prediction, seed, clip_range, trajectory)
+                return samplers.ddpm(denoise, x_T, schedule, self.prediction, seed, clip_range, trajectory,
+                                     learned_variance=learned)
 
             self._cache.functions[key] = tf.function(run, reduce_retracing=True)
         return self._cache.functions[key]
@@ -360,22 +432,27 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
             coef_x0, coef_xt = c(s.posterior_mean_coef_x0), c(s.posterior_mean_coef_xt)
             log_var = c(s.posterior_log_variance)
             post_var = c(np.maximum(s.posterior_variance, 1e-30))
-            denoise = self.denoiser(True, 0.0)
+            denoise = self.denoiser(True, 0.0, variance=True)
 
             def terms(x0, i, eps, labels, clip):
                 x_t = self.diffuse(x0, i, eps)
                 out = denoise(x_t, i, labels)
+                g = lambda v: _per_example(tf.gather(v, i), x0)  # noqa: E731
+                if self.learned_variance:
+                    out, v = tf.split(out, 2, axis=-1)
+                    log_var_p = self.reverse_log_variance(i, v, x0)
+                else:
+                    log_var_p = g(log_var)
                 a = _per_example(tf.gather(self._sqrt_ab, i), x0)
                 sd = _per_example(tf.gather(self._sqrt_1mab, i), x0)
                 x0_hat, _ = samplers.split_prediction(out, x_t, a, sd, self.prediction)
                 x0_hat = tf.cond(clip, lambda: tf.clip_by_value(x0_hat, -1.0, 1.0), lambda: x0_hat)
-                g = lambda v: _per_example(tf.gather(v, i), x0)  # noqa: E731
                 mean_q = g(coef_x0) * x0 + g(coef_xt) * x_t
                 mean_p = g(coef_x0) * x0_hat + g(coef_xt) * x_t
-                kl = normal_kl(mean_q, tf.math.log(g(post_var)), mean_p, g(log_var))
+                kl = normal_kl(mean_q, tf.math.log(g(post_var)), mean_p, log_var_p)
                 axes = list(range(1, len(self.image_shape) + 1))
                 kl = tf.reduce_sum(kl, axes)
-                nll0 = -tf.reduce_sum(discretized_gaussian_log_likelihood(x0, mean_p, 0.5 * g(log_var)), axes)
+                nll0 = -tf.reduce_sum(discretized_gaussian_log_likelihood(x0, mean_p, 0.5 * log_var_p), axes)
                 return tf.where(i == 0, nll0, kl)
 
             self._cache.functions["vlb"] = tf.function(terms, reduce_retracing=True)
@@ -479,7 +556,13 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
             "sampler": {"name": "ddim", "steps": self.sampling_steps, "eta": self.eta,
                         "guidance": self.guidance, "timesteps": "round(linspace(0, T - 1, steps))"},
         })
-        return [Endpoint("denoise", self.ema_network, [x_spec, t_spec, *label], [out])]
+        network = self.ema_network
+        if self.learned_variance:
+            # The samplers on the device run DDIM, which needs no variance: the endpoint keeps the
+            # prediction's channels (the learned variances stay in the Keras model).
+            channels = self.image_shape[-1]
+            network = keras.Model(network.inputs, network.outputs[0][..., :channels], name="denoise_prediction")
+        return [Endpoint("denoise", network, [x_spec, t_spec, *label], [out])]
 
     def get_config(self):
         s = self.schedule
@@ -492,6 +575,7 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
             "prediction": self.prediction, "ema_decay": self.ema_decay, "ema_warmup": self.ema_warmup,
             "p_uncond": self.p_uncond, "sampler": self.sampler, "sampling_steps": self.sampling_steps,
             "eta": self.eta, "guidance": self.guidance, "clip_denoised": self.clip_denoised,
+            "loss": self.loss_kind, "hybrid_weight": self.hybrid_weight,
         }
 
     @classmethod
@@ -540,14 +624,16 @@ def build_ddpm(input_shape, num_classes=None, tiny=False, seed=None, base_filter
         sampling_steps: default sampling steps (50; 4 when tiny).
         jit_compile: XLA for the train step (off by default: compiling the U-Net's step takes
             minutes on a CPU; `kgen train --jit` turns it on).
-        **model_kwargs: `DDPM` arguments (schedule, prediction, ema_decay, sampler, eta, guidance, ...).
+        **model_kwargs: `DDPM` arguments (schedule, prediction, ema_decay, sampler, eta, guidance,
+            loss="hybrid" for learned variances (the U-Net gets 2C outputs), ...).
 
     Returns:
         A compiled `DDPM`.
     """
     network = nets.build_unet(input_shape, **_unet_kwargs(input_shape, tiny, base_filters, channel_mults,
                                                           num_res_blocks, attention_resolutions, dropout,
-                                                          num_classes))
+                                                          num_classes),
+                              out_channels=input_shape[-1] * (2 if model_kwargs.get("loss") == "hybrid" else 1))
     if sampling_steps is None:
         sampling_steps = 4 if tiny else 50
     model = DDPM(network, num_classes=num_classes, seed=seed, sampling_steps=sampling_steps, **model_kwargs)

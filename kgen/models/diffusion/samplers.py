@@ -23,6 +23,8 @@ Example:
 import numpy as np
 import tensorflow as tf
 
+from kgen.losses.diffusion import learned_log_variance
+
 PREDICTIONS = ("epsilon", "v")
 
 
@@ -114,29 +116,40 @@ def ddim(denoise, x_T, schedule, eta=0.0, prediction="epsilon", seed=None, clip=
     return _loop(step, x_T, len(schedule), trajectory)
 
 
-def ddpm(denoise, x_T, schedule, prediction="epsilon", seed=None, clip=None, trajectory=False):
+def ddpm(denoise, x_T, schedule, prediction="epsilon", seed=None, clip=None, trajectory=False,
+         learned_variance=False):
     """DDPM ancestral sampling: x_{t-1} = posterior mean at the predicted x_0 + sqrt(beta_tilde_t) z.
 
     On a respaced schedule the posterior is that of the respaced betas
     (Nichol & Dhariwal). No noise is added at the last step.
 
     Args: as `ddim`; `seed` is required; `clip=(-1, 1)` clips the predicted x_0 as Ho et al. do.
+        learned_variance: `denoise` returns the prediction and the variance output v
+            concatenated on the last axis; the step's variance is
+            `exp(f log beta_t + (1 - f) log beta_tilde_t)`, f = (v + 1) / 2, with the
+            (respaced) schedule's betas (Nichol & Dhariwal 2021, eq. 15).
     """
     if seed is None:
         raise ValueError("DDPM sampling draws noise at every step: pass seed=")
     a, s = _const(np.sqrt(schedule.alpha_bar)), _const(np.sqrt(1 - schedule.alpha_bar))
     c_x0, c_xt = _const(schedule.posterior_mean_coef_x0), _const(schedule.posterior_mean_coef_xt)
     std = _const(np.exp(0.5 * schedule.posterior_log_variance))
+    log_beta, log_beta_tilde = _const(np.log(schedule.betas)), _const(schedule.posterior_log_variance)
     timesteps = tf.constant(np.asarray(schedule.timesteps), tf.int32)
 
     def step(i, x):
         out = tf.cast(denoise(x, _timestep_batch(timesteps, i, x)), tf.float32)
+        if learned_variance:
+            out, v = tf.split(out, 2, axis=-1)
+            step_std = tf.exp(0.5 * learned_log_variance(v, tf.gather(log_beta, i), tf.gather(log_beta_tilde, i)))
+        else:
+            step_std = tf.gather(std, i)
         x0, _ = split_prediction(out, x, tf.gather(a, i), tf.gather(s, i), prediction)
         if clip is not None:
             x0 = tf.clip_by_value(x0, clip[0], clip[1])
         mean = tf.gather(c_x0, i) * x0 + tf.gather(c_xt, i) * x
         noise = _noise(seed, i, tf.shape(x)) * tf.cast(i > 0, tf.float32)
-        return mean + tf.gather(std, i) * noise
+        return mean + step_std * noise
 
     return _loop(step, tf.cast(x_T, tf.float32), len(schedule), trajectory)
 
