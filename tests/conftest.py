@@ -22,3 +22,16 @@ def _find_tool(candidates, skip_variable, how):
 def external_tool():
     """`external_tool(candidates, skip_variable, how)` -> path of an external program the test needs."""
     return _find_tool
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files with the most `slow` tests first (stable otherwise).
+
+    The test command runs pytest-xdist with `--dist loadfile`: a file runs on
+    one worker, handed out in collection order, so a long file collected last
+    leaves the other worker idle (measured: ~100 s of a 26-minute run).
+    """
+    slow = {}
+    for item in items:
+        slow[item.path] = slow.get(item.path, 0) + (item.get_closest_marker("slow") is not None)
+    items.sort(key=lambda item: -slow[item.path])
