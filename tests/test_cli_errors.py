@@ -99,6 +99,11 @@ CASES = [
     ("text-no-validation-window", "train --model sequence_autoencoder --data text:{d}/notes.txt --seq-length 50", r"the last 10% \(45 characters\) hold no window of --seq-length 50; .*--validation-split 0"),
     ("sequence-npz-length", "train --model sequence_autoencoder --data {d}/seqs.npz --seq-length 8", r"length/stride do not apply to .*seqs.npz: \.npz sequences keep their stored length; drop --seq-length"),
     ("sequence-npz-no-key", "train --model sequence_autoencoder --data {d}/nokey.npz", r"no sequence array in .*nokey.npz"),
+    # --set (model hyperparameters)
+    ("set-no-equals", "train --set loss", r"argument --set: expected KEY=VALUE with KEY a hyperparameter name, such as loss=hybrid\. Received: 'loss'"),
+    ("set-by-a-flag", "train --set seed=3", r"--set seed: set by --seed, not --set; drop --set seed=3"),
+    ("set-unknown", "train --model ddpm --tiny --set hybrid_wieght=0.1", r"--set: model ddpm cannot take \['hybrid_wieght'\]: .*keyword argument.*hybrid_wieght.*its builder takes .*base_filters"),
+    ("set-bad-value", "train --model ddpm --tiny --set loss=vlb", r"model ddpm cannot be built from these flags: expected loss in"),
     # --config
     ("config-missing", "train --config {d}/nope.toml", r"--config file not found: '.*nope.toml'"),
     ("config-unknown-key", "train --config {d}/unknown.toml", r"unknown setting 'epoch' in --config .*settings are the flags' names: .*epochs"),

@@ -133,3 +133,26 @@ def test_tensorboard_scalars_images_and_every_learning_rate_share_one_step_axis(
     assert images["samples"] == {1, 2, 3}
     for tag in ("epoch_d_loss", "epoch_g_loss", "learning_rate/d_optimizer", "learning_rate/g_optimizer"):
         assert train[tag] == {1, 2, 3}, tag
+
+
+def test_set_passes_model_hyperparameters_to_the_builder_and_config_json_replays_them(tmp_path):
+    """`--set loss=hybrid --set hybrid_weight=0.01` builds the hybrid DDPM (no training: the
+    every-zoo test trains a ddpm); the flags recorded in config.json become the same --set tokens."""
+    from kgen.commands import _config, train
+
+    parser = cli.build_parser()
+    argv = ["train", "--model", "ddpm", "--tiny", "--image-size", "8", "--set", "loss=hybrid",
+            "--set", "hybrid_weight=0.01", "--set", "schedule=cosine"]
+    args = parser.parse_args(argv)
+    assert args.set == ["loss=hybrid", "hybrid_weight=0.01", "schedule=cosine"]
+    builder = train.validate(args)
+    data = train.check_data(args, builder, train.load_data(args, builder))
+    model, _ = train.build_model(args, builder, data)
+    assert (model.loss_kind, model.hybrid_weight) == ("hybrid", 0.01)
+    assert model.get_config()["schedule"] == "cosine"
+    assert model.network.outputs[0].shape[-1] == 2  # learned variances: 2C output channels
+    (tmp_path / "config.json").write_text(json.dumps({"flags": {"model": "ddpm", "set": args.set}}))
+    command = parser._subparsers._group_actions[0].choices["train"]  # noqa: SLF001
+    tokens = _config.settings_to_argv(command, _config.read_settings(tmp_path / "config.json"))
+    assert tokens == ["--model=ddpm", "--set=loss=hybrid", "--set=hybrid_weight=0.01", "--set=schedule=cosine"]
+    assert parser.parse_args(["train", *tokens]).set == args.set

@@ -5,6 +5,7 @@ A type here raises `argparse.ArgumentTypeError`, which argparse turns into
 """
 
 import argparse
+import json
 import math
 from pathlib import Path
 
@@ -24,6 +25,37 @@ def _number(text, kind):
     if kind is float and not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number. Received: {text!r}")
     return value
+
+
+def _split_setting(text):
+    key, sep, raw = str(text).partition("=")
+    key = key.strip().replace("-", "_")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE with KEY a hyperparameter name, such as "
+                                         f"loss=hybrid. Received: {text!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number for {key}. Received: {text!r}")
+    return key, value
+
+
+def model_setting(text):
+    """An argparse type for `--set KEY=VALUE`: checked, kept as text (config.json replays it)."""
+    key, _ = _split_setting(text)
+    return f"{key}={str(text).partition('=')[2]}"
+
+
+def model_settings(items):
+    """`{key: value}` of `--set` items; VALUE read as JSON (a number, true/false, a list), else a string.
+
+    Example:
+        >>> model_settings(["loss=hybrid", "hybrid_weight=1e-3"])
+        {'loss': 'hybrid', 'hybrid_weight': 0.001}
+    """
+    return dict(_split_setting(item) for item in items or ())
 
 
 def int_at_least(low):

@@ -83,6 +83,9 @@ def settings_to_argv(parser, settings, path="--config"):
         elif isinstance(value, bool):
             raise UserError(f"setting {key!r} in --config '{path}' takes a value, not "
                             f"{str(value).lower()}.")
+        elif isinstance(action, argparse._AppendAction):  # noqa: SLF001 - repeated flags: one each
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                tokens.append(f"{flag}={item}")
         else:
             text = ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
             tokens.append(f"{flag}={text}")

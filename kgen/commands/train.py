@@ -30,6 +30,8 @@ from kgen.commands._args import (
     beta,
     decay,
     int_at_least,
+    model_setting,
+    model_settings,
     non_negative_int,
     on_error,
     positive_float,
@@ -74,6 +76,10 @@ def add_arguments(p):
                         f"at most {MAX_INFERRED_CLASSES} classes inferred from label values)")
     add_data_arguments(p, labels_help="train on the source's labels: conditional models need them, "
                                       "others take none (default: as the model needs)")
+    m.add_argument("--set", type=model_setting, action="append", default=None, metavar="KEY=VALUE",
+                   help="a hyperparameter for the model's builder, repeatable: --set loss=hybrid "
+                        "--set hybrid_weight=0.001: a keyword of the model's builder or class (VALUE read "
+                        "as JSON, else text; default: none)")
     t = p.add_argument_group("training")
     t.add_argument("--epochs", type=positive_int, default=20, help="epochs to train")
     t.add_argument("--batch-size", type=positive_int, default=64, metavar="B",
@@ -423,10 +429,23 @@ def build_model(args, builder, data):
         kwargs.update(_translation.builder_kwargs(args, builder, data, params))
     if args.jit:
         kwargs["jit_compile"] = True
+    settings = model_settings(args.set)
+    for key, value in settings.items():
+        if key in kwargs or key in _SET_BY_FLAGS:
+            flag = _SET_BY_FLAGS.get(key, "the data")
+            raise UserError(f"--set {key}: set by {flag}, not --set; drop --set {key}={value}.")
+    kwargs.update(settings)
     with strategy.scope():
         try:
             model = zoo.build(args.model, data.input_shape, **kwargs)
-        except ValueError as err:  # builders check their arguments with ValueError
+        except (TypeError, ValueError) as err:
+            if settings and ("nrecognized keyword" in str(err) or "unexpected keyword" in str(err)):
+                known = ", ".join(p for p in params if p not in ("input_shape", "kwargs", "model_kwargs"))
+                raise UserError(f"--set: model {args.model} cannot take {sorted(settings)}: {err} (its "
+                                f"builder takes {known}, and its model class's arguments).") from err
+            if isinstance(err, TypeError):
+                raise
+            # builders check their arguments with ValueError
             raise UserError(f"model {args.model} cannot be built from these flags: {err}") from err
         apply_optimizer_flags(args, model)
     if args.ema is not None and getattr(model, "ema_network", None) is not None:
@@ -435,6 +454,11 @@ def build_model(args, builder, data):
     if args.ema is not None and getattr(model, "generator", None) is None:
         raise UserError(f"--ema averages a GAN's generator; model {args.model} has none: drop --ema.")
     return model, strategy
+
+
+#: Builder arguments that have their own flag.
+_SET_BY_FLAGS = {"tiny": "--tiny", "seed": "--seed", "latent_dim": "--latent-dim", "jit_compile": "--jit",
+                 "num_classes": "the data's labels", "vocabulary": "the text data"}
 
 
 def apply_optimizer_flags(args, model):
