@@ -14,7 +14,7 @@ from kgen.models.representation.context_prediction import (NEIGHBOURS, ContextPr
 from kgen.models.representation.dann import DANN, AnnealedLearningRate, build_dann, dann_networks
 from kgen.models.representation.jigsaw import (Jigsaw, build_jigsaw, maximal_hamming_permutations,
                                                min_hamming_distance)
-from kgen.models.representation.m2_vae import M2VAE, build_m2_vae, categorical_entropy
+from kgen.models.representation.m2_vae import M2VAE, build_m2_vae, categorical_entropy, m1_networks
 from kgen.models.representation.rotnet import RotNet, build_rotnet, rotation_batch
 
 __all__ = ["Colorization", "Luminance", "ab_bin_centres", "build_colorization", "lab_to_rgb",
@@ -22,4 +22,4 @@ __all__ = ["Colorization", "Luminance", "ab_bin_centres", "build_colorization", 
            "dann_networks",
            "build_context_encoder_generator", "centre_mask", "ContextPrediction", "EncoderFeatures", "Jigsaw", "NEIGHBOURS", "PretextClassifier", "RotNet",
            "build_context_prediction", "build_jigsaw", "build_rotnet", "maximal_hamming_permutations",
-           "min_hamming_distance", "M2VAE", "build_m2_vae", "categorical_entropy", "patch_positions", "rotation_batch"]
+           "min_hamming_distance", "M2VAE", "build_m2_vae", "categorical_entropy", "m1_networks", "patch_positions", "rotation_batch"]
