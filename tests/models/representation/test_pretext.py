@@ -200,3 +200,29 @@ def test_every_pretext_model_exposes_encoder_and_features(name, shape):
     with pytest.raises(ValueError, match="no prior"):
         model.generate(2)
     assert isinstance(model.encoder, keras.Model)
+
+
+def test_context_colour_dropping_keeps_one_channel_per_patch_and_fills_the_others_with_faint_noise():
+    from kgen.models.representation.context_prediction import drop_colours
+
+    patches = RNG.uniform(-1, 1, (3, 2, 5, 5, 3)).astype("float32")
+    keep = np.array([[0, 2], [1, 1], [2, 0]], "int32")
+    noise = RNG.normal(size=patches.shape).astype("float32")
+    got = drop_colours(patches, keep, noise, noise_scale=0.01).numpy()
+    for n in range(3):
+        for j in range(2):
+            k = keep[n, j]
+            np.testing.assert_array_equal(got[n, j, ..., k], patches[n, j, ..., k])
+            for c in {0, 1, 2} - {k}:
+                np.testing.assert_allclose(got[n, j, ..., c], 0.01 * patches[n, j, ..., k].std() * noise[n, j, ..., c],
+                                           rtol=1e-4, atol=1e-7)
+    # In the model: training pairs of RGB images keep exactly one channel of the crop per patch.
+    model = zoo.build("context_prediction", (32, 32, 3), tiny=True, seed=0, colour_dropping=True)
+    x = tf.constant(RNG.uniform(-1, 1, (4, 32, 32, 3)).astype("float32"))
+    pairs, _ = model.pretext_batch(x, training=True)
+    assert pairs.shape == (4, 2, 8, 8, 3)
+    std = pairs.numpy().reshape(8, 64, 3).std(1)
+    assert ((std > 0.3).sum(1) == 1).all() and ((std < 0.02).sum(1) == 2).all()
+    assert model.get_config()["colour_dropping"] is True
+    with pytest.raises(ValueError, match="colour_dropping"):
+        zoo.build("context_prediction", (32, 32, 1), tiny=True, colour_dropping=True)
