@@ -90,7 +90,7 @@ def reality_check(args, data, out):
     from kgen.data import representation as rep
     from kgen.probes import linear_probe
 
-    xtr_t, ytr, xte_t, yte, xtr_s, xte_s, labelled = data
+    xtr_t, ytr, xte_t, yte, xtr_s, xte_s, labelled, split = data
     rows = []
     filters = (16, 32) if args.quick else (32, 64, 128)
 
@@ -116,13 +116,19 @@ def reality_check(args, data, out):
 
         row(name, fn, enc.trainable_variables, int(enc.output_shape[-1]), xtr, xte, secs, epochs)
 
+    def wanted(name):
+        return not args.rows or any(w.strip().lower() in name.lower() for w in args.rows.split(","))
+
     shape = xtr_t.shape[1:]
-    keras.utils.set_random_seed(0)
-    model = zoo.build("rotnet", shape, seed=0, filters=filters)
-    encoder_row("random init", model, xtr_t, xte_t, 0.0, 0)
+    if wanted("random init"):
+        keras.utils.set_random_seed(0)
+        model = zoo.build("rotnet", shape, seed=0, filters=filters)
+        encoder_row("random init", model, xtr_t, xte_t, 0.0, 0)
 
     for name, kw in (("autoencoder", {"code_dim": 32, "filters": (32, 64)}),
                      ("VAE", {"latent_dim": 32, "filters": (32, 64)})):
+        if not wanted(name):
+            continue
         keras.utils.set_random_seed(0)
         zname = "conv_autoencoder" if name == "autoencoder" else "conv_vae"
         m = zoo.build(zname, shape, seed=0, **kw)
@@ -133,16 +139,34 @@ def reality_check(args, data, out):
              (lambda b, t, enc=enc: tf.cast(enc(b, training=t), tf.float32)[:, :d])
         row(name, fn, enc.trainable_variables, d, xtr_s, xte_s, secs, epochs)
 
+    rot_model = None
     for name, zname in (("rotation", "rotnet"), ("context prediction", "context_prediction"),
                         ("jigsaw", "jigsaw"), ("context encoder", "context_encoder")):
+        if not wanted(name):
+            continue
         keras.utils.set_random_seed(0)
         kw = {} if zname == "context_encoder" else {"filters": filters}
         m = zoo.build(zname, shape, seed=0, **kw)
         epochs, secs = _timed_fit(lambda: m.fit(ds(xtr_t), epochs=1, verbose=0), args.seconds)
+        if zname == "context_prediction":
+            name = f"context prediction (16 px: patch {m.patch_size}, gap {m.gap}, jitter {m.jitter})"
         encoder_row(name, m, xtr_t, xte_t, secs, epochs)
         if zname == "rotnet":
             rot_model = m
 
+    # Context prediction with gaps AND jitter: the same digits upsampled to --context-size px (at 16 px the
+    # 3x3 patch grid leaves no room for jitter). Probe and fine-tuning read the upsampled digits too.
+    if args.context_size and wanted("context prediction"):
+        big = kgen.data.load_arrays("digits", image_size=args.context_size, scale="tanh", labels=True).x
+        xtr_b, xte_b = big[split[0]], big[split[1]]
+        keras.utils.set_random_seed(0)
+        m = zoo.build("context_prediction", xtr_b.shape[1:], seed=0, filters=filters)
+        epochs, secs = _timed_fit(lambda: m.fit(ds(xtr_b), epochs=1, verbose=0), args.seconds)
+        encoder_row(f"context prediction ({args.context_size} px upsampled: patch {m.patch_size}, gap {m.gap}, "
+                    f"jitter {m.jitter})", m, xtr_b, xte_b, secs, epochs)
+
+    if not wanted("colorization"):
+        return _finish_reality(args, rows, out, rot_model, xte_t, yte)
     keras.utils.set_random_seed(0)
     photos = kgen.data.load_arrays("photos", image_size=16, scale="tanh", num_patches=4000).x
     m = zoo.build("colorization", (16, 16, 3), seed=0, filters=filters)
@@ -151,6 +175,8 @@ def reality_check(args, data, out):
     encoder_row("colorization (photo patches)", m, xtr_t, xte_t, secs, epochs, gray_to_rgb=True)
 
     # Supervised on all labels: the same conv encoder and a linear head, cross-entropy, same budget.
+    if not wanted("supervised"):
+        return _finish_reality(args, rows, out, rot_model, xte_t, yte)
     keras.utils.set_random_seed(0)
     sup = zoo.build("rotnet", shape, seed=0, filters=filters)
     net = keras.Sequential([keras.Input(shape), sup.encoder, keras.layers.Dense(10)])
@@ -165,11 +191,16 @@ def reality_check(args, data, out):
                  "dim": int(enc.output_shape[-1])})
     print(f"supervised: probe {probe:.3f}, test accuracy {test_acc:.3f}, {secs:.0f} s", flush=True)
 
-    # t-SNE of the rotation features of the test digits.
-    from sklearn.manifold import TSNE
+    return _finish_reality(args, rows, out, rot_model, xte_t, yte)
 
-    emb = TSNE(2, init="pca", random_state=0, perplexity=30).fit_transform(rot_model.extract_features(xte_t))
-    _scatter(emb, yte, out / "tsne_rotation_features.png", "t-SNE of RotNet features (test digits)")
+
+def _finish_reality(args, rows, out, rot_model, xte_t, yte):
+    # t-SNE of the rotation features of the test digits.
+    if rot_model is not None:
+        from sklearn.manifold import TSNE
+
+        emb = TSNE(2, init="pca", random_state=0, perplexity=30).fit_transform(rot_model.extract_features(xte_t))
+        _scatter(emb, yte, out / "tsne_rotation_features.png", "t-SNE of RotNet features (test digits)")
     return rows
 
 
@@ -195,7 +226,7 @@ def semi_supervised(args, data):
     from kgen.data import representation as rep
     from kgen.probes import linear_probe
 
-    _, ytr, _, yte, xtr_s, xte_s, labelled = data
+    _, ytr, _, yte, xtr_s, xte_s, labelled, _ = data
     masked = np.full(len(ytr), rep.UNLABELLED, np.int32)
     masked[labelled] = ytr[labelled]
     rows = []
@@ -305,6 +336,10 @@ def main(argv=None):
     p.add_argument("--m2-seconds", type=float, default=None, help="M2 / M1 + M2 budget (default --seconds)")
     p.add_argument("--m2-lr", type=float, default=3e-4, help="M2's Adam learning rate")
     p.add_argument("--m1m2-latent", type=int, default=50, help="M1 + M2: M2's latent size")
+    p.add_argument("--context-size", type=int, default=32,
+                   help="also run context prediction on the digits upsampled to this size (gaps and jitter; 0: off)")
+    p.add_argument("--rows", default="", help="reality check: only the rows whose names contain one of these "
+                   "comma-separated words (default: all)")
     p.add_argument("--out", default="runs/bench_representation")
     p.add_argument("--only", default="reality,semi,dann", help="comma-separated sections")
     args = p.parse_args(argv)
@@ -324,7 +359,7 @@ def main(argv=None):
     tr, te = order[:-500], order[-500:]
     ytr, yte = tanh.y[tr], tanh.y[te]
     labelled = np.flatnonzero(rep.mask_labels(ytr, 10, seed=0) >= 0)
-    data = (tanh.x[tr], ytr, tanh.x[te], yte, sig.x[tr], sig.x[te], labelled)
+    data = (tanh.x[tr], ytr, tanh.x[te], yte, sig.x[tr], sig.x[te], labelled, (tr, te))
     results = {"budget": {"pretrain_seconds_per_row": args.seconds, "finetune_steps": args.finetune_steps,
                           "dann_epochs": args.dann_epochs, "moons_epochs": args.moons_epochs}}
     sections = set(args.only.split(","))
