@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 
 from kgen import zoo
-from kgen.models.representation import (NEIGHBOURS, Colorization, ab_bin_centres, lab_to_rgb, maximal_hamming_permutations,
+from kgen.models.representation import (NEIGHBOURS, Colorization, ab_bin_centres, lab_to_rgb,
+                                        maximal_hamming_permutations,
                                         min_hamming_distance, patch_positions, rebalancing_weights, rgb_to_lab,
                                         rotation_batch)
 
