@@ -6,8 +6,9 @@ Setup, as kgen builds it:
 - 4,000 random 16x16 RGB patches of the two bundled photos (`--data photos`,
   or any colour image folder), 3,500 for training;
 - Lab colour space; the trunk (3x3 convs 32-64-64 at full resolution) sees L,
-  a 1x1 head gives logits over 484 ab bins of side 10 (the paper keeps the 313
-  in gamut), soft-encoded targets on the 5 nearest bins (sigma 5);
+  a 1x1 head gives logits over the paper's 313 in-gamut ab bins of side 10
+  (`kgen.models.representation.zhang_gamut_bins`), soft-encoded targets on the
+  5 nearest bins (sigma 5);
 - class rebalancing weights from the training patches' smoothed colour
   distribution, mixed half with uniform (lambda 0.5);
 - colours read back as the annealed mean (T = 0.38); Adam 1e-3, batch 64.

@@ -158,14 +158,27 @@ def rotated_moons(n=1000, angle=30.0, noise=0.1, seed=0):
     return xs.astype(np.float32), ys.astype(np.int32), xt.astype(np.float32), yt.astype(np.int32)
 
 
-def adaptation_arrays(x_source, y_source, x_target, seed=0):
+def adaptation_arrays(x_source, y_source, x_target, seed=0, balance=False):
     """One shuffled training set for DANN: source examples with their labels, target ones labelled -1.
+
+    Args:
+        x_source, y_source: the labelled source domain.
+        x_target: the unlabelled target domain.
+        seed: seed of the shuffle.
+        balance: repeat the smaller domain's examples (cyclically) until both domains have as many,
+            so batches hold half source, half target on average, as Ganin et al.'s do.
 
     Returns:
         `(x, labels)` with `labels == UNLABELLED` exactly for the target examples.
     """
-    x = np.concatenate([np.asarray(x_source, np.float32), np.asarray(x_target, np.float32)])
-    y = np.concatenate([np.asarray(y_source, np.int32), np.full(len(x_target), UNLABELLED, np.int32)])
+    x_source, y_source = np.asarray(x_source, np.float32), np.asarray(y_source, np.int32)
+    x_target = np.asarray(x_target, np.float32)
+    if balance:
+        n = max(len(x_source), len(x_target))
+        src, tgt = np.arange(n) % len(x_source), np.arange(n) % len(x_target)
+        x_source, y_source, x_target = x_source[src], y_source[src], x_target[tgt]
+    x = np.concatenate([x_source, x_target])
+    y = np.concatenate([y_source, np.full(len(x_target), UNLABELLED, np.int32)])
     order = np.random.default_rng(seed).permutation(len(x))
     return x[order], y[order]
 

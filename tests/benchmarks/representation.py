@@ -11,15 +11,19 @@ Three tables (markdown on stdout, JSON and figures in --out):
    both tested on 500 held-out digits. Random init is the same conv encoder
    untrained; colorization pretrains on 16x16 patches of scikit-learn's sample
    photos (digits enter as R = G = B); supervised trains encoder + head on all
-   labels for the same budget.
+   labels for the same budget. Context prediction runs twice: at 16 px (no room
+   for jitter) and on the digits upsampled to `--context-size` (32) px with
+   gaps and jitter.
 2. **Semi-supervised**, 10 labels per class: M2 (Kingma et al. 2014), M1 + a
-   logistic regression on the VAE posterior means, and the labelled-only
-   logistic regression on pixels. Anchor (MNIST, 100 labels): M2 11.97 % error,
+   logistic regression on the VAE posterior means, M1 + M2 (M2 on the
+   frozen VAE's posterior means), and the labelled-only logistic regression
+   on pixels. Anchor (MNIST, 100 labels): M2 11.97 % error,
    M1 + M2 3.33 %.
 3. **DANN**: digits -> digits-M (source: half of the digits, gray as RGB;
    target: the other half blended with photo patches, 500 target digits held
    out for testing, target labels never used); source-only (domain weight 0)
-   vs DANN, the same network and steps. Anchor (MNIST -> MNIST-M): 52.25 % ->
+   vs DANN, the same network and steps, and the ceiling: the network trained
+   on the target training digits with their labels. Anchor (MNIST -> MNIST-M): 52.25 % ->
    76.66 %. Plus rotated two moons (30 degrees) with the decision boundary
    figure, and a t-SNE of the rotation features.
 
@@ -89,7 +93,7 @@ def reality_check(args, data, out):
     from kgen.data import representation as rep
     from kgen.probes import linear_probe
 
-    xtr_t, ytr, xte_t, yte, xtr_s, xte_s, labelled = data
+    xtr_t, ytr, xte_t, yte, xtr_s, xte_s, labelled, split = data
     rows = []
     filters = (16, 32) if args.quick else (32, 64, 128)
 
@@ -115,13 +119,19 @@ def reality_check(args, data, out):
 
         row(name, fn, enc.trainable_variables, int(enc.output_shape[-1]), xtr, xte, secs, epochs)
 
+    def wanted(name):
+        return not args.rows or any(w.strip().lower() in name.lower() for w in args.rows.split(","))
+
     shape = xtr_t.shape[1:]
-    keras.utils.set_random_seed(0)
-    model = zoo.build("rotnet", shape, seed=0, filters=filters)
-    encoder_row("random init", model, xtr_t, xte_t, 0.0, 0)
+    if wanted("random init"):
+        keras.utils.set_random_seed(0)
+        model = zoo.build("rotnet", shape, seed=0, filters=filters)
+        encoder_row("random init", model, xtr_t, xte_t, 0.0, 0)
 
     for name, kw in (("autoencoder", {"code_dim": 32, "filters": (32, 64)}),
                      ("VAE", {"latent_dim": 32, "filters": (32, 64)})):
+        if not wanted(name):
+            continue
         keras.utils.set_random_seed(0)
         zname = "conv_autoencoder" if name == "autoencoder" else "conv_vae"
         m = zoo.build(zname, shape, seed=0, **kw)
@@ -132,16 +142,34 @@ def reality_check(args, data, out):
              (lambda b, t, enc=enc: tf.cast(enc(b, training=t), tf.float32)[:, :d])
         row(name, fn, enc.trainable_variables, d, xtr_s, xte_s, secs, epochs)
 
+    rot_model = None
     for name, zname in (("rotation", "rotnet"), ("context prediction", "context_prediction"),
                         ("jigsaw", "jigsaw"), ("context encoder", "context_encoder")):
+        if not wanted(name):
+            continue
         keras.utils.set_random_seed(0)
         kw = {} if zname == "context_encoder" else {"filters": filters}
         m = zoo.build(zname, shape, seed=0, **kw)
         epochs, secs = _timed_fit(lambda: m.fit(ds(xtr_t), epochs=1, verbose=0), args.seconds)
+        if zname == "context_prediction":
+            name = f"context prediction (16 px: patch {m.patch_size}, gap {m.gap}, jitter {m.jitter})"
         encoder_row(name, m, xtr_t, xte_t, secs, epochs)
         if zname == "rotnet":
             rot_model = m
 
+    # Context prediction with gaps AND jitter: the same digits upsampled to --context-size px (at 16 px the
+    # 3x3 patch grid leaves no room for jitter). Probe and fine-tuning read the upsampled digits too.
+    if args.context_size and wanted("context prediction"):
+        big = kgen.data.load_arrays("digits", image_size=args.context_size, scale="tanh", labels=True).x
+        xtr_b, xte_b = big[split[0]], big[split[1]]
+        keras.utils.set_random_seed(0)
+        m = zoo.build("context_prediction", xtr_b.shape[1:], seed=0, filters=filters)
+        epochs, secs = _timed_fit(lambda: m.fit(ds(xtr_b), epochs=1, verbose=0), args.seconds)
+        encoder_row(f"context prediction ({args.context_size} px upsampled: patch {m.patch_size}, gap {m.gap}, "
+                    f"jitter {m.jitter})", m, xtr_b, xte_b, secs, epochs)
+
+    if not wanted("colorization"):
+        return _finish_reality(args, rows, out, rot_model, xte_t, yte)
     keras.utils.set_random_seed(0)
     photos = kgen.data.load_arrays("photos", image_size=16, scale="tanh", num_patches=4000).x
     m = zoo.build("colorization", (16, 16, 3), seed=0, filters=filters)
@@ -150,6 +178,8 @@ def reality_check(args, data, out):
     encoder_row("colorization (photo patches)", m, xtr_t, xte_t, secs, epochs, gray_to_rgb=True)
 
     # Supervised on all labels: the same conv encoder and a linear head, cross-entropy, same budget.
+    if not wanted("supervised"):
+        return _finish_reality(args, rows, out, rot_model, xte_t, yte)
     keras.utils.set_random_seed(0)
     sup = zoo.build("rotnet", shape, seed=0, filters=filters)
     net = keras.Sequential([keras.Input(shape), sup.encoder, keras.layers.Dense(10)])
@@ -164,11 +194,16 @@ def reality_check(args, data, out):
                  "dim": int(enc.output_shape[-1])})
     print(f"supervised: probe {probe:.3f}, test accuracy {test_acc:.3f}, {secs:.0f} s", flush=True)
 
-    # t-SNE of the rotation features of the test digits.
-    from sklearn.manifold import TSNE
+    return _finish_reality(args, rows, out, rot_model, xte_t, yte)
 
-    emb = TSNE(2, init="pca", random_state=0, perplexity=30).fit_transform(rot_model.extract_features(xte_t))
-    _scatter(emb, yte, out / "tsne_rotation_features.png", "t-SNE of RotNet features (test digits)")
+
+def _finish_reality(args, rows, out, rot_model, xte_t, yte):
+    # t-SNE of the rotation features of the test digits.
+    if rot_model is not None:
+        from sklearn.manifold import TSNE
+
+        emb = TSNE(2, init="pca", random_state=0, perplexity=30).fit_transform(rot_model.extract_features(xte_t))
+        _scatter(emb, yte, out / "tsne_rotation_features.png", "t-SNE of RotNet features (test digits)")
     return rows
 
 
@@ -194,7 +229,7 @@ def semi_supervised(args, data):
     from kgen.data import representation as rep
     from kgen.probes import linear_probe
 
-    _, ytr, _, yte, xtr_s, xte_s, labelled = data
+    _, ytr, _, yte, xtr_s, xte_s, labelled, _ = data
     masked = np.full(len(ytr), rep.UNLABELLED, np.int32)
     masked[labelled] = ytr[labelled]
     rows = []
@@ -205,20 +240,28 @@ def semi_supervised(args, data):
     keras.utils.set_random_seed(0)
     vae = zoo.build("vae", xtr_s.shape[1:], seed=0, latent_dim=32, hidden_units=(256,))
     ds = tf.data.Dataset.from_tensor_slices(xtr_s).shuffle(len(xtr_s), seed=0).batch(64, drop_remainder=True)
-    epochs, secs = _timed_fit(lambda: vae.fit(ds, epochs=1, verbose=0), args.seconds)
+    epochs, m1_secs = _timed_fit(lambda: vae.fit(ds, epochs=1, verbose=0), args.seconds)
     f_tr, f_te = _features(vae.encode, xtr_s), _features(vae.encode, xte_s)
     acc = linear_probe(f_tr[labelled], ytr[labelled], f_te, yte)
-    rows.append({"method": "M1 + logistic regression", "error": 1 - acc, "seconds": round(secs, 1)})
-    # M2: labelled examples repeated so about a fifth of each batch carries a label.
-    keras.utils.set_random_seed(0)
+    rows.append({"method": "M1 + logistic regression", "error": 1 - acc, "seconds": round(m1_secs, 1)})
+    # M2 and M1 + M2 (M2 on the frozen M1's posterior means, the VAE above): labelled examples repeated
+    # so about a fifth of each batch carries a label.
     reps = max(1, len(xtr_s) // (4 * len(labelled)))
     x = np.concatenate([xtr_s] + [xtr_s[labelled]] * reps)
     y = np.concatenate([masked] + [masked[labelled]] * reps)
-    m2 = zoo.build("m2_vae", xtr_s.shape[1:], num_classes=10, seed=0, alpha=args.alpha)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=0).batch(64, drop_remainder=True)
-    epochs, secs = _timed_fit(lambda: m2.fit(ds, epochs=1, verbose=0), args.seconds)
-    err = float(np.mean(np.asarray(m2.classify(xte_s)).argmax(-1) != yte))
-    rows.append({"method": f"M2 (alpha {args.alpha:g})", "error": err, "seconds": round(secs, 1), "epochs": epochs})
+    for stacked in (False, True):
+        for alpha in (float(a) for a in str(args.alpha).split(",")):
+            keras.utils.set_random_seed(0)
+            extra = {"m1": vae, "latent_dim": args.m1m2_latent} if stacked else {}
+            m2 = zoo.build("m2_vae", xtr_s.shape[1:], num_classes=10, seed=0, alpha=alpha,
+                           learning_rate=args.m2_lr, **extra)
+            epochs, secs = _timed_fit(lambda: m2.fit(ds, epochs=1, verbose=0), args.m2_seconds or args.seconds)
+            err = float(np.mean(np.asarray(m2.classify(xte_s)).argmax(-1) != yte))
+            name = f"{'M1 + M2' if stacked else 'M2'} (alpha {alpha:g})"
+            rows.append({"method": name, "error": err, "seconds": round(secs + (m1_secs if stacked else 0.0), 1),
+                         "epochs": epochs})
+            print(f"{name}: error {100 * err:.2f} % ({secs:.0f} s, {epochs} epochs)", flush=True)
     for r in rows:
         print(f"{r['method']}: error {100 * r['error']:.2f} %", flush=True)
     return rows
@@ -239,22 +282,27 @@ def adaptation(args, out):
     xs, ys = np.repeat(src.x[order[:half]], 3, axis=-1), src.y[order[:half]]
     t_idx = order[half:]
     xt_train, xt_test, yt_test = tgt.x[t_idx[:-500]], tgt.x[t_idx[-500:]], tgt.y[t_idx[-500:]]
-    x, y = rep.adaptation_arrays(xs, ys, xt_train, seed=0)
+    x, y = rep.adaptation_arrays(xs, ys, xt_train, seed=0, balance=args.dann_balance)
+    # The ceiling: the same network trained on the target training digits WITH their labels (never used
+    # by the other rows), no domain loss.
+    x_or, y_or = rep.adaptation_arrays(xt_train, tgt.y[t_idx[:-500]], xt_train[:0], seed=0)
     results = {}
-    steps_per_epoch = len(x) // 64
-    epochs = args.dann_epochs
-    for name, weight in (("source only", 0.0), ("DANN", 1.0)):
+    steps = args.dann_epochs * (len(x) // 64)
+    for name, weight, xa, ya in (("source only", 0.0, x, y), ("DANN", args.dann_weight, x, y),
+                                 ("target labels (oracle)", 0.0, x_or, y_or)):
         keras.utils.set_random_seed(0)
-        m = zoo.build("dann", x.shape[1:], num_classes=10, seed=0, total_steps=epochs * steps_per_epoch,
-                      domain_weight=weight)
-        ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=0).batch(64, drop_remainder=True)
+        m = zoo.build("dann", x.shape[1:], num_classes=10, seed=0, total_steps=steps, domain_weight=weight)
+        ds = tf.data.Dataset.from_tensor_slices((xa, ya)).shuffle(len(xa), seed=0).repeat()
+        ds = ds.batch(64, drop_remainder=True)
         t0 = time.time()
-        m.fit(ds, epochs=epochs, verbose=0)
+        hist = m.fit(ds, epochs=args.dann_epochs, steps_per_epoch=steps // args.dann_epochs, verbose=0).history
         acc_t = float(np.mean(np.asarray(m.classify(xt_test)).argmax(-1) == yt_test))
         acc_s = float(np.mean(np.asarray(m.classify(xs)).argmax(-1) == ys))
         results[name] = {"target_accuracy": acc_t, "source_train_accuracy": acc_s,
-                         "seconds": round(time.time() - t0, 1), "steps": epochs * steps_per_epoch}
-        print(f"digits -> digits-M, {name}: target {acc_t:.3f} (source {acc_s:.3f})", flush=True)
+                         "final_domain_accuracy": float(hist["domain_accuracy"][-1]) if weight else None,
+                         "seconds": round(time.time() - t0, 1), "steps": steps}
+        print(f"digits -> digits-M, {name}: target {acc_t:.3f} (source {acc_s:.3f}), "
+              f"domain accuracy {hist['domain_accuracy'][-1]:.3f}", flush=True)
     # Rotated two moons, and the figure.
     xs2, ys2, xt2, yt2 = rep.rotated_moons(1000, angle=30.0, seed=0)
     x2, y2 = rep.adaptation_arrays(xs2, ys2, xt2, seed=0)
@@ -291,8 +339,18 @@ def main(argv=None):
     p.add_argument("--seconds", type=float, default=None, help="pretraining budget per row (40; quick 3)")
     p.add_argument("--finetune-steps", type=int, default=None, help="fine-tuning steps (300; quick 20)")
     p.add_argument("--dann-epochs", type=int, default=None, help="DANN epochs (20; quick 1)")
+    p.add_argument("--dann-balance", action="store_true",
+                   help="DANN: repeat the target digits so batches are half source, half target")
+    p.add_argument("--dann-weight", type=float, default=1.0, help="DANN's domain-loss weight")
     p.add_argument("--moons-epochs", type=int, default=None, help="two-moons DANN epochs (60; quick 1)")
-    p.add_argument("--alpha", type=float, default=5.0, help="M2's classification weight")
+    p.add_argument("--alpha", default="5", help="M2's classification weight (comma-separated: one row each)")
+    p.add_argument("--m2-seconds", type=float, default=None, help="M2 / M1 + M2 budget (default --seconds)")
+    p.add_argument("--m2-lr", type=float, default=3e-4, help="M2's Adam learning rate")
+    p.add_argument("--m1m2-latent", type=int, default=50, help="M1 + M2: M2's latent size")
+    p.add_argument("--context-size", type=int, default=32,
+                   help="also run context prediction on the digits upsampled to this size (gaps and jitter; 0: off)")
+    p.add_argument("--rows", default="", help="reality check: only the rows whose names contain one of these "
+                   "comma-separated words (default: all)")
     p.add_argument("--out", default="runs/bench_representation")
     p.add_argument("--only", default="reality,semi,dann", help="comma-separated sections")
     args = p.parse_args(argv)
@@ -312,7 +370,7 @@ def main(argv=None):
     tr, te = order[:-500], order[-500:]
     ytr, yte = tanh.y[tr], tanh.y[te]
     labelled = np.flatnonzero(rep.mask_labels(ytr, 10, seed=0) >= 0)
-    data = (tanh.x[tr], ytr, tanh.x[te], yte, sig.x[tr], sig.x[te], labelled)
+    data = (tanh.x[tr], ytr, tanh.x[te], yte, sig.x[tr], sig.x[te], labelled, (tr, te))
     results = {"budget": {"pretrain_seconds_per_row": args.seconds, "finetune_steps": args.finetune_steps,
                           "dann_epochs": args.dann_epochs, "moons_epochs": args.moons_epochs}}
     sections = set(args.only.split(","))
@@ -335,7 +393,8 @@ def main(argv=None):
             print(f"| {r['representation']} | {r['probe']:.3f} | {fine} | {r['pretrain_seconds']:.0f} s "
                   f"({r['epochs']}) |")
     if "semi_supervised" in results:
-        print("\n| semi-supervised, 10 labels per class | test error | training time |\n|---|---|---|")
+        print("\n| semi-supervised, 10 labels per class | test error | training time (M1 + M2: with M1's) |"
+              "\n|---|---|---|")
         for r in results["semi_supervised"]:
             print(f"| {r['method']} | {100 * r['error']:.2f} % | {r['seconds']:.0f} s |")
     if "adaptation" in results:

@@ -47,6 +47,15 @@ def test_rotated_moons_target_is_a_rotation_of_fresh_moons():
     np.testing.assert_allclose(np.cos(angle), np.cos(np.deg2rad(30.0)), atol=1e-5)
     x, y = rep.adaptation_arrays(xs, ys, xt)
     assert (y == rep.UNLABELLED).sum() == 200 and set(np.unique(y)) == {-1, 0, 1}
+    # Balanced: the 50 target points repeated 4 times beside the 200 source points, every one kept.
+    x, y = rep.adaptation_arrays(xs, ys, xt[:50], balance=True)
+    assert len(x) == 400 and (y == rep.UNLABELLED).sum() == 200
+    tgt = x[y == rep.UNLABELLED]
+    np.testing.assert_array_equal(np.unique(tgt, axis=0), np.unique(xt[:50], axis=0))
+    counts = np.unique(tgt, axis=0, return_counts=True)[1]
+    assert (counts == 4).all()
+    src = x[y >= 0]
+    np.testing.assert_array_equal(np.unique(src, axis=0), np.unique(xs, axis=0))
 
 
 def test_photo_patches_source():

@@ -3,6 +3,8 @@
 https://arxiv.org/abs/1603.08511
 """
 
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -59,6 +61,76 @@ def ab_bin_centres(bin_size):
     edges = -AB_RANGE + bin_size * (np.arange(n) + 0.5)
     a, b = np.meshgrid(edges, edges, indexing="ij")
     return np.stack([a.ravel(), b.ravel()], axis=1).astype(np.float32)
+
+
+#: Zhang et al.'s 313 in-gamut ab bins (grid 10; `pts_in_hull.npy` of their release), per a: the b range
+#: (inclusive, step 10). They hold every cell of the sRGB gamut (`srgb_gamut_bins(10)`, 261 cells) and a
+#: rim of one bin around it (tested).
+_ZHANG_313 = {-90: (50, 90), -80: (20, 90), -70: (0, 90), -60: (-20, 90), -50: (-30, 100), -40: (-40, 100),
+              -30: (-50, 100), -20: (-50, 100), -10: (-60, 100), 0: (-70, 100), 10: (-80, 90), 20: (-80, 90),
+              30: (-90, 90), 40: (-100, 90), 50: (-100, 80), 60: (-110, 80), 70: (-110, 80), 80: (-110, 70),
+              90: (-110, 70), 100: (-90, 0)}
+GAMUTS = ("zhang", "srgb", "square")
+
+
+def zhang_gamut_bins():
+    """The paper's Q = 313 ab bin centres `(313, 2)` (grid size 10; Zhang et al. 2016, Fig. 3a)."""
+    return np.array([(a, b) for a, (lo, hi) in sorted(_ZHANG_313.items()) for b in range(lo, hi + 1, 10)],
+                    np.float32)
+
+
+def _rgb_cube_faces(levels):
+    # The ab projection of the RGB cube's Lab image equals the projection of its surface (every
+    # line of constant (a, b) through the solid leaves it through the surface), so the 6 faces suffice.
+    v = np.linspace(0.0, 1.0, int(levels))
+    u, w = (g.ravel() for g in np.meshgrid(v, v, indexing="ij"))
+    faces = []
+    for axis in range(3):
+        for const in (0.0, 1.0):
+            face = np.empty((u.size, 3), np.float32)
+            others = [i for i in range(3) if i != axis]
+            face[:, axis], face[:, others[0]], face[:, others[1]] = const, u, w
+            faces.append(face)
+    return np.concatenate(faces)
+
+
+@functools.lru_cache(maxsize=8)
+def _srgb_gamut_cells(bin_size, levels):
+    ab = np.asarray(rgb_to_lab(_rgb_cube_faces(levels)))[:, 1:]
+    return np.unique(np.floor(ab / bin_size + 0.5).astype(np.int64), axis=0)
+
+
+def srgb_gamut_bins(bin_size=10.0, levels=64):
+    """ab bin centres `(Q, 2)` on the grid of multiples of `bin_size` whose cell holds some sRGB colour (any L).
+
+    The cell of centre `c` is `[c - bin_size / 2, c + bin_size / 2)^2`; the sRGB colours are a grid
+    of `levels` values per channel on the RGB cube's surface, converted with `rgb_to_lab`. For
+    `bin_size=10` this is 261 cells (at 64 and at 256 levels; a cell that the gamut barely touches may
+    come and go with the sampling: 262 at 128). Zhang et al.'s 313 (`zhang_gamut_bins`) are these and
+    a rim of one bin around them.
+
+    Example:
+        >>> srgb_gamut_bins(10.0).shape   # (261, 2)
+    """
+    bin_size = float(bin_size)
+    if not 0 < bin_size <= AB_RANGE:
+        raise ValueError(f"expected 0 < bin_size <= {AB_RANGE:g}. Received: bin_size={bin_size}")
+    return (_srgb_gamut_cells(bin_size, int(levels)) * bin_size).astype(np.float32)
+
+
+def ab_bins(bin_size=10.0, gamut="zhang"):
+    """The colour classes: ab bin centres `(Q, 2)` for `gamut` "zhang" (the paper's 313, grid 10 only),
+    "srgb" (`srgb_gamut_bins`) or "square" (`ab_bin_centres`, the whole [-110, 110]^2 square)."""
+    if gamut == "zhang":
+        if float(bin_size) != 10.0:
+            raise ValueError(f"the paper's 313 bins have grid size 10. Received: bin_size={bin_size}; use "
+                             "gamut='srgb' for other grid sizes.")
+        return zhang_gamut_bins()
+    if gamut == "srgb":
+        return srgb_gamut_bins(bin_size)
+    if gamut == "square":
+        return ab_bin_centres(bin_size)
+    raise ValueError(f"expected gamut in {GAMUTS}. Received: gamut={gamut!r}")
 
 
 def rebalancing_weights(class_counts, centres, lam=0.5, sigma=5.0):
@@ -134,14 +206,15 @@ class Colorization(SingleObjectiveSteps, EncoderFeatures, GenerativeModel):
     """
 
     def __init__(self, trunk, head, image_shape, bin_size=10.0, temperature=0.38, rebalance_lambda=0.5,
-                 seed=None, **kwargs):
+                 gamut="square", seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.image_shape = _image_shape(image_shape)
         if self.image_shape[-1] != 3:
             raise ValueError(f"colorization needs RGB images (3 channels). Received: image_shape={self.image_shape}; "
                              "load colour data (e.g. --data photos, or --channels 3 on a colour folder).")
         self.bin_size = float(bin_size)
-        self.centres = ab_bin_centres(self.bin_size)
+        self.gamut = str(gamut)
+        self.centres = ab_bins(self.bin_size, self.gamut)
         if int(head.output_shape[-1]) != len(self.centres):
             raise ValueError(f"the head must output one logit per ab bin ({len(self.centres)} for bin_size="
                              f"{self.bin_size:g}). Received: {head.output_shape[-1]}")
@@ -253,7 +326,7 @@ class Colorization(SingleObjectiveSteps, EncoderFeatures, GenerativeModel):
         return {**super().get_config(), "trunk": keras.saving.serialize_keras_object(self.trunk),
                 "head": keras.saving.serialize_keras_object(self.head), "image_shape": list(self.image_shape),
                 "bin_size": self.bin_size, "temperature": self.temperature,
-                "rebalance_lambda": self.rebalance_lambda}
+                "rebalance_lambda": self.rebalance_lambda, "gamut": self.gamut}
 
     @classmethod
     def from_config(cls, config):
@@ -266,8 +339,13 @@ class Colorization(SingleObjectiveSteps, EncoderFeatures, GenerativeModel):
 @register_builder("colorization", data="color_images", scale="tanh",
                   paper="Zhang et al. 2016, https://arxiv.org/abs/1603.08511")
 def build_colorization(input_shape, num_classes=None, tiny=False, seed=None, filters=None, bin_size=None,
-                       learning_rate=1e-3, **compile_kwargs):
+                       gamut=None, learning_rate=1e-3, **compile_kwargs):
     """Colorization: a conv trunk on luminance, per-pixel classification over quantized ab bins.
+
+    Args:
+        bin_size: ab grid size (10 in the paper; 55 when tiny).
+        gamut: which bins are classes: "zhang" (the paper's 313; default for grid 10), "srgb" (the cells
+            the sRGB gamut reaches; default otherwise) or "square" (all of [-110, 110]^2).
 
     Returns:
         A compiled `Colorization`.
@@ -276,6 +354,7 @@ def build_colorization(input_shape, num_classes=None, tiny=False, seed=None, fil
     filters = tuple(filters or ((4, 8) if tiny else (32, 64, 64)))
     bin_size = float(bin_size or (55.0 if tiny else 10.0))
     trunk = build_conv_trunk(1, filters, strides=(1,) * len(filters))
-    head = build_pixel_head(filters[-1], len(ab_bin_centres(bin_size)))
-    model = Colorization(trunk, head, shape, bin_size=bin_size, seed=seed)
+    gamut = gamut or ("zhang" if bin_size == 10.0 else "srgb")
+    head = build_pixel_head(filters[-1], len(ab_bins(bin_size, gamut)))
+    model = Colorization(trunk, head, shape, bin_size=bin_size, gamut=gamut, seed=seed)
     return compile_adam(model, learning_rate, **compile_kwargs)

@@ -31,6 +31,35 @@ def default_geometry(image_size):
     return patch, gap, jitter
 
 
+def drop_colours(patches, keep, noise, noise_scale=0.01):
+    """Doersch et al.'s colour dropping: keep one colour channel of each patch, replace the other two with noise.
+
+    Chromatic aberration shifts the colour channels against each other
+    towards the lens edges, so a network can tell where a patch was in the
+    photo (and hence the relative position of two patches) from colour
+    fringes alone. Dropping 2 of the 3 channels (Sec. 3.1) removes that cue;
+    the dropped channels get Gaussian noise of `noise_scale` times the kept
+    channel's standard deviation, so they carry no signal.
+
+    Args:
+        patches: `(N, P, h, w, 3)`.
+        keep: int `(N, P)` in 0..2, the channel each patch keeps.
+        noise: standard normal `(N, P, h, w, 3)`.
+        noise_scale: noise std relative to the kept channel's std (1/100 in the paper).
+
+    Returns:
+        Patches of the same shape: channel `keep` unchanged, the others `noise_scale * std(kept) * noise`.
+
+    Example:
+        >>> drop_colours(pairs, keep, keras.random.normal(pairs.shape))   # (N, 2, p, p, 3)
+    """
+    patches = ops.cast(patches, "float32")
+    mask = ops.one_hot(ops.cast(keep, "int32"), 3)[:, :, None, None, :]  # (N, P, 1, 1, 3)
+    kept = ops.sum(patches * mask, axis=-1, keepdims=True)  # (N, P, h, w, 1)
+    std = ops.std(kept, axis=(2, 3, 4), keepdims=True)
+    return mask * patches + (1.0 - mask) * (noise_scale * std) * ops.cast(noise, "float32")
+
+
 def patch_positions(positions, jitters, image_size, patch_size, gap):
     """Top-left corners of the centre patch and of its neighbour at `positions`.
 
@@ -79,15 +108,23 @@ class ContextPrediction(PretextClassifier):
         head: Keras network `(N, 2 d) -> (N, 8)`.
         image_shape: `(H, W, C)` of the data.
         patch_size, gap, jitter: the patch geometry (default: `default_geometry(min(H, W))`).
-        seed: seed of the model's noise (positions, jitter).
+        colour_dropping: for RGB data, keep one random channel of each training patch and replace
+            the other two with faint noise (`drop_colours`, Doersch et al. Sec. 3.1: against the
+            chromatic-aberration shortcut). Features of whole images use all channels.
+        seed: seed of the model's noise (positions, jitter, dropped colours).
 
     Example:
         >>> ctx = kgen.zoo.build("context_prediction", (32, 32, 1))
         >>> ctx.fit(kgen.data.load("digits", image_size=32, labels=False), epochs=5)
     """
 
-    def __init__(self, encoder, head, image_shape, patch_size=None, gap=None, jitter=None, seed=None, **kwargs):
+    def __init__(self, encoder, head, image_shape, patch_size=None, gap=None, jitter=None, colour_dropping=False,
+                 seed=None, **kwargs):
         super().__init__(encoder, head, image_shape, seed=seed, **kwargs)
+        self.colour_dropping = bool(colour_dropping)
+        if self.colour_dropping and self.image_shape[-1] != 3:
+            raise ValueError(f"colour_dropping drops 2 of 3 colour channels; the images have "
+                             f"{self.image_shape[-1]} channel(s). Use it on RGB data, or set colour_dropping=False.")
         p0, g0, j0 = default_geometry(min(self.image_shape[:2]))
         self.patch_size = int(patch_size if patch_size is not None else p0)
         self.gap = int(gap if gap is not None else g0)
@@ -119,7 +156,14 @@ class ContextPrediction(PretextClassifier):
             lambda s: keras.random.randint(s, 0, len(NEIGHBOURS), seed=gen, dtype="int32"), n, ())
         jitters = distribute.draw_for_replica(
             lambda s: keras.random.randint(s, -self.jitter, self.jitter + 1, seed=gen, dtype="int32"), n, (2, 2))
-        return self.pair(x, labels, jitters), labels
+        pairs = self.pair(x, labels, jitters)
+        if self.colour_dropping and training:
+            keep = distribute.draw_for_replica(
+                lambda s: keras.random.randint(s, 0, 3, seed=gen, dtype="int32"), n, (2,))
+            p = self.patch_size
+            noise = distribute.draw_for_replica(lambda s: keras.random.normal(s, seed=gen), n, (2, p, p, 3))
+            pairs = drop_colours(pairs, keep, noise)
+        return pairs, labels
 
     def pretext_logits(self, pairs, training=True):
         feats = ops.cast(self.encoder(merge_patch_axis(pairs), training=training), "float32")
@@ -161,13 +205,14 @@ class ContextPrediction(PretextClassifier):
         return canvas
 
     def get_config(self):
-        return {**super().get_config(), "patch_size": self.patch_size, "gap": self.gap, "jitter": self.jitter}
+        return {**super().get_config(), "patch_size": self.patch_size, "gap": self.gap, "jitter": self.jitter,
+                "colour_dropping": self.colour_dropping}
 
 
 @register_builder("context_prediction", scale="tanh",
                   paper="Doersch et al. 2015, https://arxiv.org/abs/1505.05192")
 def build_context_prediction(input_shape, num_classes=None, tiny=False, seed=None, filters=None, patch_size=None,
-                             gap=None, jitter=None, learning_rate=1e-3, **compile_kwargs):
+                             gap=None, jitter=None, colour_dropping=False, learning_rate=1e-3, **compile_kwargs):
     """Context prediction: a siamese conv encoder over two patches, an 8-way relative-position classifier.
 
     Returns:
@@ -177,5 +222,6 @@ def build_context_prediction(input_shape, num_classes=None, tiny=False, seed=Non
     filters = tuple(filters or ((4, 8) if tiny else (32, 64, 128)))
     encoder = build_conv_feature_encoder(shape[-1], filters)
     head = build_head(2 * filters[-1], len(NEIGHBOURS), () if tiny else (128,))
-    model = ContextPrediction(encoder, head, shape, patch_size=patch_size, gap=gap, jitter=jitter, seed=seed)
+    model = ContextPrediction(encoder, head, shape, patch_size=patch_size, gap=gap, jitter=jitter,
+                              colour_dropping=colour_dropping, seed=seed)
     return compile_adam(model, learning_rate, **compile_kwargs)

@@ -147,3 +147,36 @@ def test_dann_reconstruct_marks_the_predicted_class():
     for n in range(3):
         bright = np.flatnonzero(out[n, -1, :, 0] > 0)
         np.testing.assert_array_equal(bright, np.arange(16)[np.arange(16) * 4 // 16 == pred[n]])
+
+
+def test_m1_m2_models_the_frozen_m1_means_and_round_trips(tmp_path):
+    """M1 + M2: M2's inputs are M1's posterior means, M1 stays fixed under fit, save/reload keeps q(y|x)."""
+    vae = zoo.build("vae", (8, 8, 1), tiny=True, seed=0, latent_dim=3)
+    x = (RNG.uniform(0, 1, (12, 8, 8, 1)) > 0.5).astype("float32")
+    vae.fit(x, epochs=1, batch_size=6, verbose=0)
+    model = zoo.build("m2_vae", (8, 8, 1), num_classes=3, tiny=True, seed=0, alpha=0.7, m1=vae)
+    assert model.m2_shape == (1, 1, 3) and model.image_shape == (8, 8, 1) and model.likelihood == "gaussian"
+    means = vae.encode(x).numpy()
+    np.testing.assert_allclose(model.m2_inputs(x).numpy().reshape(12, 3), means, atol=1e-6)
+    # The objective of images is M2's objective of the M1 means (same noise).
+    y = np.array([0, 1, -1, -1, 2, -1] * 2, "int32")
+    eps = tf.constant(RNG.normal(size=(12, model.latent_dim)).astype("float32"))
+    h = tf.constant(means.reshape(12, 1, 1, 3))
+    lab = model.labelled_bound(h, np.maximum(y, 0), eps).numpy()
+    unl = model.unlabelled_bound(h, eps).numpy()
+    logq = tf.nn.log_softmax(model.classifier_logits(h)).numpy()
+    m = y >= 0
+    want = -(np.where(m, lab, unl)).mean() - 0.7 * logq[np.flatnonzero(m), y[m]].mean()
+    assert float(model.compute_losses(x, y, training=False, eps=eps)["loss"]) == pytest.approx(want, rel=1e-5)
+    # M1 is frozen (and a copy: the caller's VAE stays trainable); M2's own weights move.
+    m1_before = [w.numpy().copy() for w in model.m1_encoder.weights]
+    m2_before = [w.numpy().copy() for w in model.classifier_head.weights]
+    model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(6), epochs=1, verbose=0)
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(m1_before, model.m1_encoder.weights))
+    assert not all(np.array_equal(a, w.numpy()) for a, w in zip(m2_before, model.classifier_head.weights))
+    assert vae.encoder.trainable
+    assert model.reconstruct(x[:2]).shape == (2, 8, 8, 1)
+    model.save(tmp_path / "m1m2.keras")
+    back = keras.saving.load_model(tmp_path / "m1m2.keras")
+    np.testing.assert_allclose(back.classify(x).numpy(), model.classify(x).numpy(), atol=1e-6)
+    np.testing.assert_allclose(back.m2_inputs(x).numpy(), model.m2_inputs(x).numpy(), atol=1e-6)

@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 
 from kgen import zoo
-from kgen.models.representation import (NEIGHBOURS, ab_bin_centres, lab_to_rgb, maximal_hamming_permutations,
+from kgen.models.representation import (NEIGHBOURS, Colorization, ab_bin_centres, lab_to_rgb,
+                                        maximal_hamming_permutations,
                                         min_hamming_distance, patch_positions, rebalancing_weights, rgb_to_lab,
                                         rotation_batch)
 
@@ -151,7 +152,7 @@ def test_rebalancing_weights_closed_form():
 
 
 def test_colorization_soft_targets_and_loss_weights():
-    model = zoo.build("colorization", (8, 8, 3), tiny=True, seed=0, bin_size=20.0)
+    model = zoo.build("colorization", (8, 8, 3), tiny=True, seed=0, bin_size=20.0, gamut="square")
     x = RNG.uniform(-1, 1, (4, 8, 8, 3)).astype("float32")
     ab = model.lab(x)[..., 1:]
     z = model.soft_encode(ab).numpy()
@@ -200,3 +201,54 @@ def test_every_pretext_model_exposes_encoder_and_features(name, shape):
     with pytest.raises(ValueError, match="no prior"):
         model.generate(2)
     assert isinstance(model.encoder, keras.Model)
+
+
+def test_context_colour_dropping_keeps_one_channel_per_patch_and_fills_the_others_with_faint_noise():
+    from kgen.models.representation.context_prediction import drop_colours
+
+    patches = RNG.uniform(-1, 1, (3, 2, 5, 5, 3)).astype("float32")
+    keep = np.array([[0, 2], [1, 1], [2, 0]], "int32")
+    noise = RNG.normal(size=patches.shape).astype("float32")
+    got = drop_colours(patches, keep, noise, noise_scale=0.01).numpy()
+    for n in range(3):
+        for j in range(2):
+            k = keep[n, j]
+            np.testing.assert_array_equal(got[n, j, ..., k], patches[n, j, ..., k])
+            for c in {0, 1, 2} - {k}:
+                np.testing.assert_allclose(got[n, j, ..., c], 0.01 * patches[n, j, ..., k].std() * noise[n, j, ..., c],
+                                           rtol=1e-4, atol=1e-7)
+    # In the model: training pairs of RGB images keep exactly one channel of the crop per patch.
+    model = zoo.build("context_prediction", (32, 32, 3), tiny=True, seed=0, colour_dropping=True)
+    x = tf.constant(RNG.uniform(-1, 1, (4, 32, 32, 3)).astype("float32"))
+    pairs, _ = model.pretext_batch(x, training=True)
+    assert pairs.shape == (4, 2, 8, 8, 3)
+    std = pairs.numpy().reshape(8, 64, 3).std(1)
+    assert ((std > 0.3).sum(1) == 1).all() and ((std < 0.02).sum(1) == 2).all()
+    assert model.get_config()["colour_dropping"] is True
+    with pytest.raises(ValueError, match="colour_dropping"):
+        zoo.build("context_prediction", (32, 32, 1), tiny=True, colour_dropping=True)
+
+
+def test_colorization_classes_are_the_papers_313_in_gamut_bins():
+    from kgen.models.representation import srgb_gamut_bins, zhang_gamut_bins
+
+    paper = zhang_gamut_bins()
+    assert paper.shape == (313, 2) and len(np.unique(paper, axis=0)) == 313
+    assert not (paper % 10).any() and paper[:, 0].min() == -90 and paper[:, 1].min() == -110
+    # The sRGB gamut computed with the Lab code: every cell it reaches is one of the 313, and every one of
+    # the 313 is at most one bin from such a cell (the paper's set is the gamut and a one-bin rim).
+    srgb = srgb_gamut_bins(10.0)
+    assert 255 <= len(srgb) <= 270
+    assert {tuple(v) for v in srgb} <= {tuple(v) for v in paper}
+    assert np.abs(paper[:, None] - srgb[None]).max(-1).min(1).max() == 10.0
+    # Every 8-bit colour's nearest bin centre lies inside its own bin (|da|, |db| <= 5): no colour is lost.
+    lv = np.linspace(0, 1, 18)
+    rgb = np.stack(np.meshgrid(lv, lv, lv, indexing="ij"), -1).reshape(-1, 3).astype("float32")
+    ab = rgb_to_lab(rgb).numpy()[:, 1:]
+    nearest = paper[((ab[:, None] - paper[None]) ** 2).sum(-1).argmin(1)]
+    assert np.abs(nearest - ab).max() <= 5.0 + 1e-3
+    model = zoo.build("colorization", (8, 8, 3), filters=(4,), seed=0)
+    assert model.num_bins == 313 and model.head.output_shape[-1] == 313 and model.gamut == "zhang"
+    assert Colorization.from_config(model.get_config()).num_bins == 313
+    with pytest.raises(ValueError, match="grid size 10"):
+        zoo.build("colorization", (8, 8, 3), tiny=True, bin_size=20.0, gamut="zhang")
