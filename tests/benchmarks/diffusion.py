@@ -143,6 +143,8 @@ def main(argv=None):
     p.add_argument("--attention", default=None,
                    help="comma-separated U-Net attention resolutions (default: the builder's (8,))")
     p.add_argument("--lr", type=float, default=2e-4, help="the DDPM's Adam learning rate")
+    p.add_argument("--prediction", default="epsilon", choices=("epsilon", "v"), help="the DDPM's target")
+    p.add_argument("--schedule", default="linear", choices=("linear", "cosine"), help="the DDPM's beta schedule")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the plumbing in minutes")
     p.add_argument("--save-model", default=None, help="save the (last) DDPM here (.keras) for --edge")
@@ -180,7 +182,7 @@ def main(argv=None):
             budget = args.gan_cpu_seconds
         else:
             ddpm = zoo.build("ddpm", shape, seed=args.seed, base_filters=args.base_filters, learning_rate=args.lr,
-                             attention_resolutions=attention)
+                             attention_resolutions=attention, prediction=args.prediction, schedule=args.schedule)
             (_, logs), budget, wall = timed(lambda: quality.train(ddpm, "ddpm", train_x, args.steps, args.batch_size,
                                                                    args.seed))
             print(f"{data_name} ddpm: {args.steps} steps in {budget:.0f} s CPU ({wall:.0f} s wall), "
@@ -214,7 +216,8 @@ def main(argv=None):
                    "sample_cpu_s_per_image": cpu / args.n_samples, **evaluator.evaluate(samples=fake)}
             rows.append(row)
             print(quality._fmt(row), f"{steps} steps, {cpu / args.n_samples * 1000:.2f} ms CPU/image", flush=True)
-    budget_text = (f"DDPM {args.steps} steps of batch {args.batch_size}, lr {args.lr:g}, base filters "
+    budget_text = (f"DDPM ({args.prediction}-prediction, {args.schedule} schedule) {args.steps} steps of batch "
+                   f"{args.batch_size}, lr {args.lr:g}, base filters "
                    f"{args.base_filters}, attention {attention or 'default'}, {args.image_size}x{args.image_size}; "
                    "each GAN trained for the DDPM's process CPU time (1 TF thread); "
                    f"{args.n_samples} samples per row, digit-classifier features")
