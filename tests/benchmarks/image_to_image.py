@@ -15,10 +15,11 @@
 Budget: `--steps` optimizer steps per model (batch 16; `--pix2pix-steps`,
 `--cyclegan-steps`, `--sr-steps` override it per task; SRGAN trains half
 the SR steps more, from its SRResNet), one TF thread (`--threads`). The
-README's table:
+README's table, one command per task:
 
-    nice -n 10 python tests/benchmarks/image_to_image.py --pix2pix-steps 600 \\
-        --cyclegan-steps 2000 --sr-steps 2000 --out image_to_image.json
+    PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only pix2pix --pix2pix-steps 400
+    PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only cyclegan --cyclegan-steps 2000
+    PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only sr --sr-steps 2000 --sr-lr 1e-3
 """
 
 import argparse
