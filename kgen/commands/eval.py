@@ -8,7 +8,8 @@ from kgen.commands._args import data_options_from, int_at_least, non_negative_in
 from kgen.commands._progress import Progress
 from kgen.errors import UserError
 
-HELP = "evaluate a run (FID/KID/precision-recall/IS/...) and write report.json and report.html"
+HELP = ("evaluate a run (FID/KID/precision-recall/IS/...; translators: L1/PSNR/SSIM and input | output | "
+        "target grids) and write report.json and report.html")
 
 
 def add_arguments(p):

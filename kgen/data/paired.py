@@ -248,7 +248,8 @@ def _digits2inverted(request: SourceRequest) -> SourceData:
     order = np.random.default_rng(request.seed or 0).permutation(len(images))
     half = len(order) // 2
     ia, ib = order[:half], order[half:2 * half]
-    return _unpaired(images[ia], 1.0 - images[ib], labels[ia], labels[ib])
+    # b_classifier: the digit classifier reads B (and A -> B outputs) negated back (the report's label score).
+    return _unpaired(images[ia], 1.0 - images[ib], labels[ia], labels[ib], b_classifier="negate")
 
 
 @register_source("mnist2digits", kind="unpaired", default_image_size=16,

@@ -251,6 +251,13 @@ def _image_inputs(ep, calibration_data, sample_pool):
         return None, "prior"
     if calibration_data is not None and not isinstance(calibration_data, dict):
         return np.asarray(calibration_data, np.float32), "calibration_data"
+    if isinstance(calibration_data, dict):
+        # Named real inputs (a translator's images, CycleGAN's images_b): `_merge` feeds them as given,
+        # so the report says so rather than describing the noise they replace.
+        named = [s.name for s in image_specs if s.name in calibration_data]
+        if named:
+            rows = ", ".join(f"calibration_data[{n!r}] ({len(calibration_data[n])} rows)" for n in named)
+            return np.asarray(calibration_data[named[0]], np.float32), f"real inputs: {rows}"
     pool = sample_pool.get(tuple(image_specs[0].shape))
     if pool:
         return np.concatenate(pool), "model samples (decoded from the prior)"

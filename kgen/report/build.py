@@ -11,7 +11,7 @@ from kgen import data as kdata
 from kgen import files, runs, zoo
 from kgen import metrics as kmetrics
 from kgen.features import get_extractor
-from kgen.report import figures, html, metrics_info
+from kgen.report import figures, html, metrics_info, translation
 
 
 def _value_range(config):
@@ -62,7 +62,9 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
     its better direction and meaning, and whether its features are
     comparable to Inception's), generated samples beside real ones, the loss
     curves, a latent interpolation strip, for autoencoders reconstructions
-    and PCA / t-SNE projections of the codes coloured by label, and the
+    and PCA / t-SNE projections of the codes coloured by label, for
+    image-to-image models input | output | target grids with L1 / PSNR /
+    SSIM and the digit classifier's score (`kgen.report.translation`), and the
     export figures of `RUN_DIR/export/report.json` when the run was
     exported; every image is inline (`data:image/png;base64`).
 
@@ -133,6 +135,11 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
         sections.append(("Samples", [("real vs generated points",
                                       figures.points_png(arrays.x[:2500], fake[:2500],
                                                          getattr(mixture, "centers", None)))]))
+    elif translation.is_translation(kind, model):
+        stage.total = 4
+        stage("translations and their metrics")
+        results.update(translation.translation_report(model, config, kind, value_range, max_real, seed,
+                                                      sections, notes))
     elif _is_representation(model):
         stage.total = 5
         results.update(_representation_report(model, config, labels, data_options, value_range, tsne, seed,
@@ -232,7 +239,8 @@ def build_report(run_dir, out_dir=None, n_samples=1000, extractor="digits", max_
         "seconds": round(time.time() - start, 1),
     }
     report["metric_notes"] = {k: metrics_info.describe_metric(k, report) for k in report["metrics"]}
-    if not _is_representation(model):  # no FID/KID/IS in a representation learner's report
+    # No FID/KID/IS in a representation learner's or a translator's report.
+    if not _is_representation(model) and not translation.is_translation(kind, model):
         notes.insert(0, metrics_info.comparability_note(report))
     files.write_json(out_dir / "report.json", report)
     title = f"kgen report: {config.get('model', 'model')} on {config.get('data', '?')}"

@@ -36,6 +36,21 @@ METRICS = {
     "log_likelihood_ais": ("higher", "mean log p(x) of an RBM with log Z by annealed importance sampling, "
                                      "nats (tends to overestimate; binarized pixels for binary units)"),
     "log_likelihood_ais_std_err": ("", "standard error of the AIS estimate of log Z, nats"),
+    "translation_l1": ("lower", "image-to-image: mean |output - target| per pixel, in [-1, 1] units"),
+    "translation_psnr": ("higher", "image-to-image: PSNR of outputs against their targets in dB ([0, 1] "
+                                   "images, per image, averaged)"),
+    "translation_ssim": ("higher", "image-to-image: SSIM of outputs against their targets, -1..1"),
+    "bicubic_psnr": ("higher", "super-resolution baseline: PSNR of bicubic upsampling against the targets, dB"),
+    "bicubic_ssim": ("higher", "super-resolution baseline: SSIM of bicubic upsampling against the targets"),
+    "classifier_accuracy": ("higher", "digit classifier's accuracy on the translated images against the "
+                                      "inputs' labels, 0..1 (the FCN-score idea of Isola et al.)"),
+    "classifier_accuracy_targets": ("", "the same classifier's accuracy on the real targets: the ceiling"),
+    "cycle_l1_a": ("lower", "CycleGAN: mean |F(G(a)) - a| per pixel, in [-1, 1] units"),
+    "cycle_l1_b": ("lower", "CycleGAN: mean |G(F(b)) - b| per pixel, in [-1, 1] units"),
+    "label_kept_a2b": ("higher", "CycleGAN: digit classifier's accuracy on G(a) against a's label, 0..1"),
+    "label_kept_b2a": ("higher", "CycleGAN: digit classifier's accuracy on F(b) against b's label, 0..1"),
+    "classifier_accuracy_a": ("", "the classifier's accuracy on real A images: the ceiling of label_kept_a2b"),
+    "classifier_accuracy_b": ("", "the classifier's accuracy on real B images: the ceiling of label_kept_b2a"),
     r"iwae_log_likelihood_k\d+": ("higher", "IWAE bound on log p(x) per example, nats (k "
                                             "importance samples; binarized pixels for Bernoulli)"),
 }

@@ -12,11 +12,14 @@
   (digit-feature perceptual content + 1e-3 adversarial, from the SRResNet),
   and the digit-classifier feature distance.
 
-Budget: `--steps` optimizer steps per model (batch 16), single TF thread
-when run as the README states:
+Budget: `--steps` optimizer steps per model (batch 16; `--pix2pix-steps`,
+`--cyclegan-steps`, `--sr-steps` override it per task; SRGAN trains half
+the SR steps more, from its SRResNet), one TF thread (`--threads`). The
+README's table, one command per task:
 
-    TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 nice -n 10 \\
-        python tests/benchmarks/image_to_image.py --steps 300 --out image_to_image.json
+    PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only pix2pix --pix2pix-steps 400
+    PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only cyclegan --cyclegan-steps 2000
+    PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only sr --sr-steps 2000 --sr-lr 1e-3
 """
 
 import argparse
@@ -51,7 +54,7 @@ def pix2pix(args, rows):
         model = zoo.build("pix2pix", (16, 16, 1), base_filters=args.width, l1_weight=l1w, adversarial_weight=adv,
                           seed=0)
         ds = paired.pair_dataset(train, batch_size=16, seed=0, augment="jitter", repeat=True)
-        secs = _fit(model, ds, args.steps)
+        secs = _fit(model, ds, args.pix2pix_steps)
         out = metrics.translate_all(model, test.a)
         rows.append({"task": "pix2pix edges2digits", "model": name, "L1": metrics.l1(out, test.b),
                      "PSNR": metrics.psnr(out, test.b), "SSIM": metrics.ssim(out, test.b),
@@ -70,9 +73,11 @@ def cyclegan(args, rows):
     data = paired.load_pairs("digits2inverted")
     train, test = data.split(0.1, seed=0)
     keras.utils.set_random_seed(0)
-    model = zoo.build("cyclegan", (16, 16, 1), base_filters=args.width // 2, n_blocks=6, total_steps=args.steps,
-                      seed=0)
-    secs = _fit(model, paired.pair_dataset(train, batch_size=16, seed=0, augment="jitter", repeat=True), args.steps)
+    model = zoo.build("cyclegan", (16, 16, 1), base_filters=args.cyclegan_width, n_blocks=6,
+                      n_layers=args.cyclegan_d_layers, identity_weight=args.cyclegan_identity,
+                      total_steps=args.cyclegan_steps, seed=0)
+    secs = _fit(model, paired.pair_dataset(train, batch_size=16, seed=0, augment="jitter", repeat=True),
+                args.cyclegan_steps)
     fake_b = metrics.translate_all(model, test.a, direction="a2b")
     cycled = metrics.translate_all(model, fake_b, direction="b2a")
     fake_a = metrics.translate_all(model, test.b, direction="b2a")
@@ -99,12 +104,14 @@ def super_resolution(args, rows):
         low = np.asarray(downsample(test_hr, 4))
         keras.utils.set_random_seed(0)
         shape = train.a.shape[1:]
-        sr = zoo.build("srresnet", shape, filters=args.width, n_blocks=args.sr_blocks, seed=0)
+        sr = zoo.build("srresnet", shape, filters=args.width, n_blocks=args.sr_blocks, learning_rate=args.sr_lr,
+                       seed=0)
         ds = paired.pair_dataset(train, batch_size=16, seed=0, augment="flip" if "photos" in spec else None,
                                  repeat=True)
-        secs = _fit(sr, ds, args.steps)
-        gan = zoo.build("srgan", shape, filters=args.width, n_blocks=args.sr_blocks, srresnet=sr, seed=0)
-        gan_secs = _fit(gan, ds, max(args.steps // 2, 1))
+        secs = _fit(sr, ds, args.sr_steps)
+        gan = zoo.build("srgan", shape, filters=args.width, n_blocks=args.sr_blocks, srresnet=sr,
+                        learning_rate=args.srgan_lr, seed=0)
+        gan_secs = _fit(gan, ds, max(args.sr_steps // 2, 1))
         for name, out, t in (("bicubic", np.asarray(bicubic_upsample(low, 4)), 0.0),
                              ("SRResNet", metrics.translate_all(sr, low), secs),
                              ("SRGAN", metrics.translate_all(gan, low), secs + gan_secs)):
@@ -119,9 +126,26 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=300, help="optimizer steps per model (SRGAN: half, after SRResNet)")
     p.add_argument("--width", type=int, default=32, help="base filters (64 in the papers)")
     p.add_argument("--sr-blocks", type=int, default=4, help="SRResNet residual blocks (16 in the paper)")
+    p.add_argument("--pix2pix-steps", type=int, default=None, help="pix2pix's steps (default: --steps)")
+    p.add_argument("--cyclegan-steps", type=int, default=None, help="CycleGAN's steps (default: --steps)")
+    p.add_argument("--sr-steps", type=int, default=None, help="SRResNet's steps (default: --steps)")
+    p.add_argument("--cyclegan-width", type=int, default=16, help="CycleGAN's base filters (64 in the paper)")
+    p.add_argument("--cyclegan-d-layers", type=int, default=None,
+                   help="PatchGAN strided layers (default: the builder's, 1 at 16 px: a 16x16 receptive field)")
+    p.add_argument("--cyclegan-identity", type=float, default=0.5, help="identity loss weight, times lambda")
+    p.add_argument("--sr-lr", type=float, default=1e-4, help="Adam rate of SRResNet and SRGAN (1e-4 in the paper)")
+    p.add_argument("--srgan-lr", type=float, default=1e-4, help="Adam rate of SRGAN, from its SRResNet (paper: 1e-4)")
+    p.add_argument("--threads", type=int, default=1, help="TF intra- and inter-op threads")
     p.add_argument("--only", default="pix2pix,cyclegan,sr")
     p.add_argument("--out", default=None, help="JSON file for the rows")
     args = p.parse_args(argv)
+    for name in ("pix2pix_steps", "cyclegan_steps", "sr_steps"):
+        if getattr(args, name) is None:
+            setattr(args, name, args.steps)
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     rows = []
     parts = args.only.split(",")
     start = time.time()
@@ -131,7 +155,7 @@ def main(argv=None):
         cyclegan(args, rows)
     if "sr" in parts:
         super_resolution(args, rows)
-    print(f"total {time.time() - start:.0f} s, --steps {args.steps} --width {args.width} --sr-blocks {args.sr_blocks}")
+    print(f"total {time.time() - start:.0f} s, {vars(args)}")
     if args.out:
         Path(args.out).write_text(json.dumps({"args": vars(args), "rows": rows}, indent=1))
     return 0

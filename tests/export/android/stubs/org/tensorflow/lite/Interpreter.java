@@ -8,7 +8,9 @@ import java.util.Map;
 /**
  * Stub of LiteRT's org.tensorflow.lite.Interpreter (the 1.x Java API KgenGenerator uses). It
  * checks what a real interpreter would reject (a missing model file, feeds that are not arrays
- * with one row per sample) and fills the outputs with zeros; `lastFeeds` records the call.
+ * with one row per sample) and leaves the outputs as given (zeros); `lastFeeds` records the call's
+ * names and shapes, `lastInputs` the feeds themselves. A test may set `model` to a stand-in network
+ * that writes the outputs from the inputs (e.g. an identity translator).
  */
 public final class Interpreter implements AutoCloseable {
     public static final class Options {
@@ -23,6 +25,9 @@ public final class Interpreter implements AutoCloseable {
     public static Map<String, String> lastFeeds = new LinkedHashMap<>();
     public static String lastSignature;
     public static String lastModel;
+    public static Map<String, Object> lastInputs = new LinkedHashMap<>();
+    /** A stand-in for the network: called with (inputs, outputs) after the checks; null leaves zeros. */
+    public static java.util.function.BiConsumer<Map<String, Object>, Map<String, Object>> model;
     private boolean closed;
 
     public Interpreter(File modelFile, Options options) {
@@ -51,6 +56,8 @@ public final class Interpreter implements AutoCloseable {
         lastFeeds = new LinkedHashMap<>();
         for (Map.Entry<String, Object> feed : inputs.entrySet()) lastFeeds.put(feed.getKey(), describe(feed.getValue()));
         for (Map.Entry<String, Object> out : outputs.entrySet()) lastFeeds.put("output:" + out.getKey(), describe(out.getValue()));
+        lastInputs = new LinkedHashMap<>(inputs);
+        if (model != null) model.accept(inputs, outputs);
     }
 
     @Override
