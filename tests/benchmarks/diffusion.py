@@ -24,8 +24,9 @@ SavedModel sampler at 10 / 20 / 50 steps, the latency of one batch-1
 denoiser call and of one image (the measured batch-1 loop) at 10 / 20 / 50
 steps, 1 LiteRT thread.
 
-Usage:
-    python tests/benchmarks/diffusion.py --data digits --image-size 8 --steps 1500 --save-model /tmp/ddpm8.keras
+Usage (the README's table: v-prediction and the cosine schedule; epsilon's DDIM diverges at 8x8):
+    python tests/benchmarks/diffusion.py --data digits,mnist7k --image-size 8 --steps 2000 --base-filters 16 \
+        --attention 4 --lr 1e-3 --n-samples 250 --prediction v --schedule cosine --save-model /tmp/ddpm8.keras
     python tests/benchmarks/diffusion.py --edge /tmp/ddpm8.keras --data digits --image-size 8
     python tests/benchmarks/diffusion.py --quick                              # minutes: plumbing only
 """
