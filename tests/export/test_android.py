@@ -78,6 +78,26 @@ def _kotlinc(external_tool):
     return external_tool(["kotlinc", LOCAL_KOTLINC], "KGEN_SKIP_KOTLIN_TESTS", how)
 
 
+def compile_check(external_tool, sources, tmp_path):
+    """Compile the Android/LiteRT stubs (javac) and the Kotlin `sources` (`-Werror`) into one jar.
+
+    Returns:
+        The java classpath that runs a check's `main`: `"JAR:STUB_CLASSES"`.
+    """
+    import subprocess
+
+    kotlinc = _kotlinc(external_tool)
+    classes = tmp_path / "stubs"
+    javac = subprocess.run(["javac", "-d", str(classes), *map(str, sorted(STUBS.rglob("*.java")))],
+                           capture_output=True, text=True, timeout=300)
+    assert javac.returncode == 0, javac.stderr
+    jar = tmp_path / "check.jar"
+    compiled = subprocess.run([kotlinc, *map(str, sources), "-cp", str(classes), "-include-runtime", "-Werror",
+                               "-d", str(jar)], capture_output=True, text=True, timeout=600)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    return f"{jar}:{classes}"
+
+
 def _expected_pixel(meta, variant):
     """Pixel (0, 0) the class must produce from an all-zero output tensor."""
     import numpy as np
@@ -102,18 +122,9 @@ def test_kotlin_class_compiles_and_runs_on_a_real_bundle(cgan_bundle, tmp_path, 
     import json
     import subprocess
 
-    kotlinc = _kotlinc(external_tool)
-    classes = tmp_path / "stubs"
-    javac = subprocess.run(["javac", "-d", str(classes), *map(str, sorted(STUBS.rglob("*.java")))],
-                           capture_output=True, text=True, timeout=300)
-    assert javac.returncode == 0, javac.stderr
-    jar = tmp_path / "check.jar"
-    compiled = subprocess.run([kotlinc, str(KOTLIN), str(STUBS / "KgenGeneratorCheck.kt"), "-cp", str(classes),
-                               "-include-runtime", "-Werror", "-d", str(jar)],
-                              capture_output=True, text=True, timeout=600)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    classpath = compile_check(external_tool, [KOTLIN, STUBS / "KgenGeneratorCheck.kt"], tmp_path)
     variants = ["float32", "int8", "int8_io"]
-    ran = subprocess.run(["java", "-cp", f"{jar}:{classes}", "KgenGeneratorCheckKt", str(cgan_bundle[0]),
+    ran = subprocess.run(["java", "-cp", classpath, "KgenGeneratorCheckKt", str(cgan_bundle[0]),
                           *variants], capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
     meta = load_metadata(cgan_bundle[0])
@@ -159,18 +170,9 @@ def test_kotlin_text_class_compiles_and_runs_the_step_loop_on_a_real_bundle(char
     import json
     import subprocess
 
-    kotlinc = _kotlinc(external_tool)
-    classes = tmp_path / "stubs"
-    javac = subprocess.run(["javac", "-d", str(classes), *map(str, sorted(STUBS.rglob("*.java")))],
-                           capture_output=True, text=True, timeout=300)
-    assert javac.returncode == 0, javac.stderr
-    jar = tmp_path / "check.jar"
-    compiled = subprocess.run([kotlinc, str(KOTLIN_TEXT), str(STUBS / "KgenTextGeneratorCheck.kt"), "-cp",
-                               str(classes), "-include-runtime", "-Werror", "-d", str(jar)],
-                              capture_output=True, text=True, timeout=600)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    classpath = compile_check(external_tool, [KOTLIN_TEXT, STUBS / "KgenTextGeneratorCheck.kt"], tmp_path)
     variants = ["float32", "int8"]
-    ran = subprocess.run(["java", "-cp", f"{jar}:{classes}", "KgenTextGeneratorCheckKt", str(char_bundle),
+    ran = subprocess.run(["java", "-cp", classpath, "KgenTextGeneratorCheckKt", str(char_bundle),
                           *variants], capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
     step = load_metadata(char_bundle)["signatures"]["step"]

@@ -51,7 +51,6 @@ fun main(args: Array<String>) {
 @pytest.mark.slow
 def test_kotlin_diffusion_sampler_compiles_and_runs_the_ddim_loop(tmp_path, external_tool):
     android = _android_test()
-    kotlinc, STUBS = android._kotlinc(external_tool), android.STUBS
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     (bundle / "denoise_float32.tflite").write_bytes(b"stub")
@@ -65,15 +64,8 @@ def test_kotlin_diffusion_sampler_compiles_and_runs_the_ddim_loop(tmp_path, exte
     (bundle / "metadata.json").write_text(json.dumps(meta))
     check = tmp_path / "Check.kt"
     check.write_text(CHECK)
-    classes = tmp_path / "stubs"
-    javac = subprocess.run(["javac", "-d", str(classes), *map(str, sorted(STUBS.rglob("*.java")))],
-                           capture_output=True, text=True, timeout=300)
-    assert javac.returncode == 0, javac.stderr
-    jar = tmp_path / "check.jar"
-    compiled = subprocess.run([kotlinc, str(KOTLIN), str(check), "-cp", str(classes), "-include-runtime",
-                               "-Werror", "-d", str(jar)], capture_output=True, text=True, timeout=600)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    ran = subprocess.run(["java", "-cp", f"{jar}:{classes}", "CheckKt", str(bundle)], capture_output=True,
+    classpath = android.compile_check(external_tool, [KOTLIN, check], tmp_path)
+    ran = subprocess.run(["java", "-cp", classpath, "CheckKt", str(bundle)], capture_output=True,
                          text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
     result = json.loads(ran.stdout.strip().splitlines()[-1])

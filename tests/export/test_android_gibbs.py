@@ -61,23 +61,15 @@ def _metadata(noise):
 @pytest.mark.slow
 def test_kotlin_gibbs_sampler_compiles_and_loops_the_gibbs_step_signature(tmp_path, external_tool):
     android = _android_test()
-    kotlinc, stubs = android._kotlinc(external_tool), android.STUBS
-    classes = tmp_path / "stubs"
-    javac = subprocess.run(["javac", "-d", str(classes), *map(str, sorted(stubs.rglob("*.java")))],
-                           capture_output=True, text=True, timeout=300)
-    assert javac.returncode == 0, javac.stderr
     check = tmp_path / "Check.kt"
     check.write_text(CHECK)
-    jar = tmp_path / "check.jar"
-    compiled = subprocess.run([kotlinc, str(KOTLIN), str(check), "-cp", str(classes), "-include-runtime",
-                               "-Werror", "-d", str(jar)], capture_output=True, text=True, timeout=600)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    classpath = android.compile_check(external_tool, [KOTLIN, check], tmp_path)
     for noise in ("uniform", "normal"):  # binary / Gaussian visible units
         bundle = tmp_path / noise
         bundle.mkdir()
         (bundle / "gibbs_step_float16.tflite").write_bytes(b"stub")
         (bundle / "metadata.json").write_text(json.dumps(_metadata(noise)))
-        ran = subprocess.run(["java", "-cp", f"{jar}:{classes}", "CheckKt", str(bundle)], capture_output=True,
+        ran = subprocess.run(["java", "-cp", classpath, "CheckKt", str(bundle)], capture_output=True,
                              text=True, timeout=300)
         assert ran.returncode == 0, ran.stderr
         result = json.loads(ran.stdout.strip().splitlines()[-1])

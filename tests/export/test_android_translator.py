@@ -148,7 +148,6 @@ def _bundle(path, signatures):
 @pytest.mark.slow
 def test_kotlin_translator_compiles_and_maps_a_bitmap_through_the_translate_signature(tmp_path, external_tool):
     android = _android_test()
-    kotlinc, stubs = android._kotlinc(external_tool), android.STUBS
     # A CycleGAN bundle (grey 16x16, both directions; B -> A's input is "images_b") and a colour x4 SR one.
     _bundle(tmp_path / "grey", {
         key: {"inputs": [_image(name, 16, 16, 1)], "outputs": [_image("translated", 16, 16, 1)],
@@ -157,17 +156,10 @@ def test_kotlin_translator_compiles_and_maps_a_bitmap_through_the_translate_sign
     _bundle(tmp_path / "sr", {"translate": {"inputs": [_image("images", 2, 2, 3)],
                                             "outputs": [_image("translated", 8, 8, 3)],
                                             "files": _files("translate", "images", ("float32",))}})
-    classes = tmp_path / "stubs"
-    javac = subprocess.run(["javac", "-d", str(classes), *map(str, sorted(stubs.rglob("*.java")))],
-                           capture_output=True, text=True, timeout=300)
-    assert javac.returncode == 0, javac.stderr
     check = tmp_path / "Check.kt"
     check.write_text(CHECK)
-    jar = tmp_path / "check.jar"
-    compiled = subprocess.run([kotlinc, str(KOTLIN), str(check), "-cp", str(classes), "-include-runtime",
-                               "-Werror", "-d", str(jar)], capture_output=True, text=True, timeout=600)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    ran = subprocess.run(["java", "-cp", f"{jar}:{classes}", "CheckKt", str(tmp_path), str(IN_Q["scale"]),
+    classpath = android.compile_check(external_tool, [KOTLIN, check], tmp_path)
+    ran = subprocess.run(["java", "-cp", classpath, "CheckKt", str(tmp_path), str(IN_Q["scale"]),
                           str(IN_Q["zero_point"]), str(OUT_Q["scale"]), str(OUT_Q["zero_point"])],
                          capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
