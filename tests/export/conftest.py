@@ -1,5 +1,8 @@
 """Shared bundles for the export tests: each is exported once per session."""
 
+import importlib.util
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -98,3 +101,13 @@ def ae_bundle(ae, tmp_path_factory):
     report = export_model(ae, path, quantize=("float32", "int8", "int8_io"),
                           calibration_samples=100, parity_samples=16)
     return path, report
+
+
+@pytest.fixture(scope="session")
+def android():
+    """tests/export/test_android.py as a module: the Android/LiteRT stubs, the Kotlin compiler lookup
+    and `compile_check`, shared by the tests of every compiled Kotlin class."""
+    spec = importlib.util.spec_from_file_location("_kgen_android_test", Path(__file__).parent / "test_android.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -5,7 +5,6 @@ maps x to sqrt(ab_prev / ab) x and the loop must end at x_T / sqrt(alpha_bar[T-1
 (x_T: the class's own seeded draws); the feeds must be named and shaped as the metadata says.
 """
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -13,15 +12,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _android_test():
-    """KgenGenerator's test module: the same stubs and Kotlin compiler lookup."""
-    spec = importlib.util.spec_from_file_location("_kgen_android_test", Path(__file__).parent / "test_android.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 
 KOTLIN = ROOT / "export" / "android" / "KgenDiffusionSampler.kt"
@@ -49,8 +39,7 @@ fun main(args: Array<String>) {
 
 
 @pytest.mark.slow
-def test_kotlin_diffusion_sampler_compiles_and_runs_the_ddim_loop(tmp_path, external_tool):
-    android = _android_test()
+def test_kotlin_diffusion_sampler_compiles_and_runs_the_ddim_loop(tmp_path, external_tool, android):
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     (bundle / "denoise_float32.tflite").write_bytes(b"stub")

@@ -5,7 +5,6 @@ signature once per step (`onStep` sees t = 1..steps), feed `visible`, `hidden_no
 `visible_noise` named and shaped as the metadata says, and return the last step's `images`.
 """
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -14,14 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 KOTLIN = ROOT / "export" / "android" / "KgenGibbsSampler.kt"
-
-
-def _android_test():
-    """KgenGenerator's test module: the same stubs and Kotlin compiler lookup."""
-    spec = importlib.util.spec_from_file_location("_kgen_android_test", Path(__file__).parent / "test_android.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 CHECK = """
@@ -59,8 +50,7 @@ def _metadata(noise):
 
 
 @pytest.mark.slow
-def test_kotlin_gibbs_sampler_compiles_and_loops_the_gibbs_step_signature(tmp_path, external_tool):
-    android = _android_test()
+def test_kotlin_gibbs_sampler_compiles_and_loops_the_gibbs_step_signature(tmp_path, external_tool, android):
     check = tmp_path / "Check.kt"
     check.write_text(CHECK)
     classpath = android.compile_check(external_tool, [KOTLIN, check], tmp_path)

@@ -7,7 +7,6 @@ grey level through int8 I/O), the colour one enlarged with R, G and B in place; 
 named, shaped and typed as metadata.json says, with `x = pixel / 127.5 - 1` fed.
 """
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -21,14 +20,6 @@ KOTLIN = ROOT / "export" / "android" / "KgenTranslator.kt"
 IN_Q = {"scale": 0.007842271588742733, "zero_point": 0}
 #: The output's zero point made -5 (real: 0), so a class that ignored it would be 5 grey levels off.
 OUT_Q = {"scale": 0.0078125, "zero_point": -5}
-
-
-def _android_test():
-    """KgenGenerator's test module: the same stubs and Kotlin compiler lookup."""
-    spec = importlib.util.spec_from_file_location("_kgen_android_test", Path(__file__).parent / "test_android.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 CHECK = """
@@ -146,8 +137,7 @@ def _bundle(path, signatures):
 
 
 @pytest.mark.slow
-def test_kotlin_translator_compiles_and_maps_a_bitmap_through_the_translate_signature(tmp_path, external_tool):
-    android = _android_test()
+def test_kotlin_translator_compiles_and_maps_a_bitmap_through_the_translate_signature(tmp_path, external_tool, android):
     # A CycleGAN bundle (grey 16x16, both directions; B -> A's input is "images_b") and a colour x4 SR one.
     _bundle(tmp_path / "grey", {
         key: {"inputs": [_image(name, 16, 16, 1)], "outputs": [_image("translated", 16, 16, 1)],
