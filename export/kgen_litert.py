@@ -472,16 +472,29 @@ def write_text(args, bundle_path):
 # (`alpha_bar`, T values). No loop inside the model: DDIM runs here in numpy.
 
 
-def ddim_timesteps(num_timesteps, steps):
-    """`steps` original indices evenly spaced over [0, T-1], both ends in (as kgen's `spaced_timesteps`)."""
-    if not 1 <= int(steps) <= int(num_timesteps):
+def ddim_timesteps(num_timesteps, steps, spacing="uniform"):
+    """`steps` increasing original indices over [0, T-1], both ends in (as kgen's `spaced_timesteps`).
+
+    "uniform": round(linspace(0, T - 1, steps)); "quadratic": round(linspace(0, 1, steps)^2 (T - 1)),
+    each index at least the previous + 1 (the bundle's `sampler.spacing` says which).
+    """
+    steps, num_timesteps = int(steps), int(num_timesteps)
+    if spacing not in ("uniform", "quadratic"):
+        raise ValueError(f"expected spacing 'uniform' or 'quadratic'. Received: spacing={spacing!r}")
+    if not 1 <= steps <= num_timesteps:
         raise ValueError(f"expected 1 <= steps <= {num_timesteps}. Received: steps={steps}")
-    if int(steps) == 1:
-        return np.array([int(num_timesteps) - 1])
-    return np.unique(np.round(np.linspace(0, int(num_timesteps) - 1, int(steps))).astype(np.int64))
+    if steps == 1:
+        return np.array([num_timesteps - 1])
+    if spacing == "uniform":
+        return np.unique(np.round(np.linspace(0, num_timesteps - 1, steps)).astype(np.int64))
+    u = np.arange(steps) / (steps - 1)  # i / (steps - 1) then u * u: the Android class computes the same doubles
+    out = np.round(u * u * (num_timesteps - 1)).astype(np.int64)
+    for i in range(1, steps):
+        out[i] = max(out[i], out[i - 1] + 1)
+    return out
 
 
-def ddim_sample(denoise, x_T, alpha_bar, steps, eta=0.0, rng=None, prediction="epsilon"):
+def ddim_sample(denoise, x_T, alpha_bar, steps, eta=0.0, rng=None, prediction="epsilon", spacing="uniform"):
     """DDIM (Song et al. 2021, eq. 12) in numpy: the loop kgen's `samplers.ddim` runs in TensorFlow.
 
     Args:
@@ -493,6 +506,7 @@ def ddim_sample(denoise, x_T, alpha_bar, steps, eta=0.0, rng=None, prediction="e
         rng: a `numpy.random.Generator` for the per-step noise (eta > 0): one
             standard-normal draw of x's shape per step, from the noisiest step down.
         prediction: "epsilon" or "v".
+        spacing: "uniform" or "quadratic" timesteps (`ddim_timesteps`).
 
     Returns:
         x_0, float32.
@@ -500,7 +514,7 @@ def ddim_sample(denoise, x_T, alpha_bar, steps, eta=0.0, rng=None, prediction="e
     if not 0.0 <= float(eta) <= 1.0:
         raise ValueError(f"expected eta in [0, 1]. Received: eta={eta}")
     full = np.asarray(alpha_bar, np.float64)
-    timesteps = ddim_timesteps(len(full), steps)
+    timesteps = ddim_timesteps(len(full), steps, spacing)
     ab = full[timesteps]
     ab_prev = np.concatenate([[1.0], ab[:-1]])
     x = np.asarray(x_T, np.float32)
@@ -559,10 +573,14 @@ class DiffusionSampler:
 
         return denoise
 
-    def sample(self, n=16, steps=None, eta=None, seed=None, labels=None, guidance=None, x_T=None):
-        """`n` images in [-1, 1]: x_T from the `x_t` input's recorded prior (seeded), then DDIM."""
+    def sample(self, n=16, steps=None, eta=None, seed=None, labels=None, guidance=None, x_T=None, spacing=None):
+        """`n` images in [-1, 1]: x_T from the `x_t` input's recorded prior (seeded), then DDIM.
+
+        `spacing` (default: the bundle's `sampler.spacing`, else "uniform") picks the timesteps.
+        """
         rng = np.random.default_rng(seed)
         steps = int(steps or self.defaults.get("steps", 50))
+        spacing = spacing or self.defaults.get("spacing", "uniform")
         eta = float(self.defaults.get("eta", 0.0) if eta is None else eta)
         guidance = float(self.defaults.get("guidance", 0.0) if guidance is None else guidance)
         if x_T is None:
@@ -575,7 +593,7 @@ class DiffusionSampler:
             if np.any(labels < 0) or np.any(labels > k):
                 raise ValueError(f"expected labels in [0, {k}] ({k}: none). Received: {sorted(set(labels.tolist()))}")
         return ddim_sample(self.denoiser(labels, guidance), x_T, self.schedule["alpha_bar"], steps, eta, rng,
-                           self.prediction)
+                           self.prediction, spacing)
 
 
 def main(argv=None):
@@ -604,6 +622,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None, help="diffusion models: DDIM steps (default: 50)")
     parser.add_argument("--eta", type=float, default=None, help="diffusion models: DDIM eta in [0, 1] (default: 0)")
     parser.add_argument("--guidance", type=float, default=None, help="conditional diffusion models: guidance w")
+    parser.add_argument("--spacing", default=None, choices=("uniform", "quadratic"),
+                        help="diffusion models: DDIM timestep spacing (default: the bundle's)")
     args = parser.parse_args(argv)
     if "step" in load_metadata(args.bundle)["signatures"]:
         return write_text(args, args.bundle)
@@ -613,7 +633,8 @@ def main(argv=None):
         sampler = DiffusionSampler(args.bundle, args.variant, args.threads)
         labels = [int(v) for v in args.labels.split(",")] if args.labels else None
         start = time.perf_counter()
-        images = sampler.sample(args.n, args.steps, args.eta, args.seed, labels, args.guidance)
+        images = sampler.sample(args.n, args.steps, args.eta, args.seed, labels, args.guidance,
+                                spacing=args.spacing)
         seconds = time.perf_counter() - start
         save_grid(images, args.out, {"offset": 1.0, "scale": 127.5}, scale=max(1, 64 // images.shape[1]))
         print(f"wrote {len(images)} samples ({args.variant}, DDIM, {seconds / len(images):.3f} s/image) -> {args.out}")

@@ -16,7 +16,8 @@ import kotlin.math.sqrt
  * label); output `eps` (or `v`, by the output's `prediction`) whose metadata holds the training
  * `schedule` (`alpha_bar`, T values). There is no loop in the model: this class runs DDIM
  * (Song et al. 2021, eq. 12), the loop of `export/kgen_litert.py`'s `ddim_sample`, with
- * timesteps round(linspace(0, T - 1, steps)), eta in [0, 1] (0: deterministic) and
+ * timesteps round(linspace(0, T - 1, steps)) (or the bundle's `sampler.spacing` "quadratic":
+ * round(linspace(0, 1, steps)^2 (T - 1)), each at least the previous + 1), eta in [0, 1] (0: deterministic) and
  * classifier-free guidance (1 + w) out(c) - w out(null). Noise uses java.util.Random, so a seed
  * gives the same images every time on the device (other values than numpy's in Python).
  * Variants with float I/O (float32, float16, dynamic, int8) are supported; not int8_io.
@@ -38,6 +39,8 @@ class KgenDiffusionSampler(
     val nullLabel: Int
     val prediction: String
     val defaultSteps: Int
+    /** "uniform" or "quadratic": how `timesteps` picks the indices (the bundle's `sampler.spacing`). */
+    val spacing: String
     private val alphaBar: DoubleArray
     private val xName: String
     private val tName: String
@@ -79,19 +82,32 @@ class KgenDiffusionSampler(
         outName = out.getString("name")
         prediction = out.optString("prediction", "epsilon")
         defaultSteps = out.optJSONObject("sampler")?.optInt("steps", 50) ?: 50
+        spacing = out.optJSONObject("sampler")?.optString("spacing", "uniform") ?: "uniform"
+        require(spacing == "uniform" || spacing == "quadratic") {
+            "expected sampler.spacing 'uniform' or 'quadratic'. Received: $spacing"
+        }
         val values = out.getJSONObject("schedule").getJSONArray("alpha_bar")
         alphaBar = DoubleArray(values.length()) { values.getDouble(it) }
         interpreter = Interpreter(File(bundleDir, files.getJSONObject(variant).getString("file")),
                                   Interpreter.Options().setNumThreads(numThreads))
     }
 
-    /** The DDIM timesteps: round(linspace(0, T - 1, steps)), distinct, increasing. */
+    /** The DDIM timesteps by `spacing` (as kgen_litert's `ddim_timesteps`): distinct, increasing. */
     fun timesteps(steps: Int): IntArray {
         val big = alphaBar.size
         require(steps in 1..big) { "expected 1 <= steps <= $big. Received: steps=$steps" }
         if (steps == 1) return intArrayOf(big - 1)
-        return (0 until steps).map { Math.rint(it * (big - 1).toDouble() / (steps - 1)).toInt() }
-            .distinct().toIntArray()
+        if (spacing == "uniform") {
+            return (0 until steps).map { Math.rint(it * (big - 1).toDouble() / (steps - 1)).toInt() }
+                .distinct().toIntArray()
+        }
+        val out = IntArray(steps) {
+            val u = it.toDouble() / (steps - 1)
+            Math.rint(u * u * (big - 1)).toInt()
+        }
+        // Near 0 the curve rises less than one index per step: take the next free index.
+        for (i in 1 until steps) out[i] = max(out[i], out[i - 1] + 1)
+        return out
     }
 
     private fun denoise(x: Array<Array<Array<FloatArray>>>, t: Int, labels: IntArray?): Array<Array<Array<FloatArray>>> {

@@ -29,6 +29,9 @@ def add_arguments(p):
     p.add_argument("--steps", type=positive_int, default=None,
                    help="diffusion models: sampling steps, respaced over the T training steps (default: 50)")
     p.add_argument("--eta", type=float, default=None, help="diffusion models: DDIM eta in [0, 1], 0 deterministic (default: the model's, 0)")
+    p.add_argument("--spacing", choices=("uniform", "quadratic"), default=None,
+                   help="diffusion models: timesteps of a respaced sampler, quadratic = denser at low noise "
+                        "(default: the model's, uniform)")
     p.add_argument("--guidance", type=float, default=None,
                    help="class-conditional diffusion models: classifier-free guidance weight w (default: the model's)")
     _text_sample.add_arguments(p)
@@ -95,8 +98,8 @@ def run(args):
 
 
 def _diffusion_options(args, model, run_dir):
-    """--sampler/--steps/--eta/--guidance as generate() arguments; refused for models without a sampler."""
-    given = {k: getattr(args, k, None) for k in ("sampler", "steps", "eta", "guidance")}
+    """--sampler/--steps/--eta/--guidance/--spacing as generate() arguments; refused for models without a sampler."""
+    given = {k: getattr(args, k, None) for k in ("sampler", "steps", "eta", "guidance", "spacing")}
     given = {k: v for k, v in given.items() if v is not None}
     if given and not hasattr(model, "sampling_schedule"):
         flags = ", ".join(f"--{k}" for k in given)

@@ -17,12 +17,15 @@ from kgen.losses.diffusion import (diffusion_simple_loss, discretized_gaussian_l
                                    learned_log_variance, normal_kl, vlb_term_bits)
 from kgen.models.core import Endpoint, GenerativeModel, SingleObjectiveSteps, TensorSpec
 from kgen.models.diffusion import samplers
-from kgen.models.diffusion.schedules import Schedule, spaced_timesteps
+from kgen.models.diffusion.schedules import SPACINGS, Schedule, spaced_timesteps
 from kgen.networks import diffusion as nets
 from kgen.zoo import register_builder
 
 SAMPLERS = ("ddpm", "ddim")
 LOSSES = ("simple", "hybrid")
+#: How the device runners (export/kgen_litert.py, the Android class) pick the timesteps.
+TIMESTEP_FORMULAS = {"uniform": "round(linspace(0, T - 1, steps))",
+                     "quadratic": "round(linspace(0, 1, steps)^2 (T - 1)), each at least the previous + 1"}
 
 
 class _Cache:
@@ -74,6 +77,8 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         p_uncond: label drop probability for classifier-free guidance.
         sampler: default sampler, "ddim" or "ddpm".
         sampling_steps: default number of sampling steps (respaced when < T).
+        spacing: default timestep spacing of respaced samplers, "uniform" or "quadratic"
+            (`kgen.models.diffusion.spaced_timesteps`; quadratic helps DDIM at ~10 steps).
         eta: default DDIM eta.
         guidance: default guidance weight w (conditional models).
         clip_denoised: clip the predicted x_0 to [-1, 1] in DDPM sampling (Ho et al.); DDIM never clips.
@@ -95,7 +100,7 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
     def __init__(self, network, num_classes=None, schedule="linear", num_timesteps=1000, beta_start=1e-4,
                  beta_end=0.02, cosine_s=0.008, terminal_snr="clip", prediction="epsilon", ema_decay=0.9999,
                  ema_warmup=True, p_uncond=0.1, sampler="ddim", sampling_steps=50, eta=0.0, guidance=0.0,
-                 clip_denoised=True, loss="simple", hybrid_weight=0.001, seed=None, **kwargs):
+                 clip_denoised=True, spacing="uniform", loss="simple", hybrid_weight=0.001, seed=None, **kwargs):
         image_shape = tuple(int(v) for v in network.inputs[0].shape[1:])
         num_classes = int(num_classes) if num_classes else None
         prior = priors.Joint(x_t=priors.Normal(image_shape),
@@ -113,6 +118,8 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
                              f"kgen.networks.build_unet(..., num_classes={num_classes}).")
         if sampler not in SAMPLERS:
             raise ValueError(f"expected sampler in {SAMPLERS}. Received: sampler={sampler!r}")
+        if spacing not in SPACINGS:
+            raise ValueError(f"expected spacing in {SPACINGS}. Received: spacing={spacing!r}")
         if loss not in LOSSES:
             raise ValueError(f"expected loss in {LOSSES}. Received: loss={loss!r}")
         out_channels = int(network.outputs[0].shape[-1])
@@ -139,6 +146,7 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         self.p_uncond = float(p_uncond)
         self.sampler = sampler
         self.sampling_steps = int(sampling_steps)
+        self.spacing = spacing
         self.eta = float(eta)
         self.guidance = float(guidance)
         self.clip_denoised = bool(clip_denoised)
@@ -318,15 +326,15 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
 
         return denoise
 
-    def sampling_schedule(self, steps=None):
-        """The full schedule respaced to `steps` evenly spaced timesteps (the last one, T-1, included)."""
+    def sampling_schedule(self, steps=None, spacing=None):
+        """The full schedule respaced to `steps` timesteps (the last one, T-1, included) by `spacing`."""
         steps = self.check_steps(self.sampling_steps if steps is None else steps)
-        return self.schedule.respace(spaced_timesteps(self.num_timesteps, steps))
+        return self.schedule.respace(spaced_timesteps(self.num_timesteps, steps, spacing or self.spacing))
 
-    def _sampler_fn(self, sampler, steps, eta, guidance, clip, trajectory, use_ema):
-        key = (sampler, steps, eta, guidance, clip, trajectory, use_ema)
+    def _sampler_fn(self, sampler, steps, eta, guidance, clip, trajectory, use_ema, spacing):
+        key = (sampler, steps, eta, guidance, clip, trajectory, use_ema, spacing)
         if key not in self._cache.functions:
-            schedule = self.sampling_schedule(steps)
+            schedule = self.sampling_schedule(steps, spacing)
             clip_range = (-1.0, 1.0) if clip else None
 
             def run(x_T, labels, seed):
@@ -342,7 +350,7 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         return self._cache.functions[key]
 
     def sample(self, x_T, labels=None, sampler=None, steps=None, eta=None, guidance=None, seed=None,
-               trajectory=False, use_ema=True, clip=None):
+               trajectory=False, use_ema=True, clip=None, spacing=None):
         """Run a sampler from given noise x_T.
 
         Args:
@@ -357,6 +365,7 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
             trajectory: also return every intermediate x (steps + 1, N, ...), x_T first.
             use_ema: sample with the EMA weights.
             clip: clip the predicted x_0 to [-1, 1] (default: `clip_denoised` for DDPM, never for DDIM).
+            spacing: "uniform" or "quadratic" timesteps when steps < T (default: the config's).
 
         Returns:
             float32 images `(N, H, W, C)` (or `(images, trajectory)`).
@@ -367,6 +376,9 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         steps = self.check_steps(self.sampling_steps if steps is None else steps)
         eta = self.check_eta(self.eta if eta is None else eta)
         guidance = float(self.guidance if guidance is None else guidance)
+        spacing = spacing or self.spacing
+        if spacing not in SPACINGS:
+            raise ValueError(f"expected spacing in {SPACINGS}. Received: spacing={spacing!r}")
         if clip is None:
             clip = self.clip_denoised and sampler == "ddpm"
         if self.num_classes:
@@ -382,23 +394,25 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         else:
             seed = tf.constant([int(seed), 0], tf.int32)
         fn = self._sampler_fn(sampler, steps, eta if sampler == "ddim" else None, guidance, bool(clip),
-                              bool(trajectory), bool(use_ema))
+                              bool(trajectory), bool(use_ema), spacing)
         return fn(tf.cast(x_T, tf.float32), labels, tf.cast(seed, tf.int32))
 
     def generate(self, n_or_z=None, labels=None, training=False, sampler=None, steps=None, eta=None,
-                 guidance=None, seed=None, **inputs):
+                 guidance=None, seed=None, spacing=None, **inputs):
         """Images from fresh prior draws or a given x_T `(N, H, W, C)` (or a dict with "x_t").
 
         Example:
             >>> model.generate(16)                                  # the config's sampler
             >>> model.generate(x_T, sampler="ddim", steps=10)       # eta 0: a fixed map of x_T
             >>> model.generate(16, sampler="ddpm", steps=1000, seed=0)
+            >>> model.generate(16, steps=10, spacing="quadratic")   # denser at low noise
         """
         if n_or_z is not None and not isinstance(n_or_z, (int, np.integer, dict)):
             inputs["x_t"] = n_or_z
             n_or_z = None
         drawn = self.prior_inputs(n_or_z, labels, **inputs)
-        return self.sample(drawn["x_t"], drawn.get("labels"), sampler, steps, eta, guidance, seed)
+        return self.sample(drawn["x_t"], drawn.get("labels"), sampler, steps, eta, guidance, seed,
+                           spacing=spacing)
 
     def decode_prior(self, inputs, training=False):
         return self.sample(inputs["x_t"], inputs.get("labels"))
@@ -554,7 +568,8 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
             "schedule": self.schedule.metadata(),
             "data_range": [-1.0, 1.0],
             "sampler": {"name": "ddim", "steps": self.sampling_steps, "eta": self.eta,
-                        "guidance": self.guidance, "timesteps": "round(linspace(0, T - 1, steps))"},
+                        "guidance": self.guidance, "spacing": self.spacing,
+                        "timesteps": TIMESTEP_FORMULAS[self.spacing]},
         })
         network = self.ema_network
         if self.learned_variance:
@@ -575,7 +590,7 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
             "prediction": self.prediction, "ema_decay": self.ema_decay, "ema_warmup": self.ema_warmup,
             "p_uncond": self.p_uncond, "sampler": self.sampler, "sampling_steps": self.sampling_steps,
             "eta": self.eta, "guidance": self.guidance, "clip_denoised": self.clip_denoised,
-            "loss": self.loss_kind, "hybrid_weight": self.hybrid_weight,
+            "loss": self.loss_kind, "hybrid_weight": self.hybrid_weight, "spacing": self.spacing,
         }
 
     @classmethod

@@ -24,12 +24,12 @@ from kgen.export.runtime import LiteRTModel
 DEFAULT_FINAL_FLOORS_DB = {"float32": 40.0, "float16": 30.0, "dynamic": 15.0, "int8": 12.0, "int8_io": 12.0}
 
 
-def ddim_sample(denoise, x_T, alpha_bar, steps, eta=0.0, rng=None, prediction="epsilon"):
+def ddim_sample(denoise, x_T, alpha_bar, steps, eta=0.0, rng=None, prediction="epsilon", spacing="uniform"):
     """The numpy DDIM loop of `export/kgen_litert.py` (kept identical; a test checks they agree)."""
     from kgen.models.diffusion.schedules import spaced_timesteps
 
     full = np.asarray(alpha_bar, np.float64)
-    timesteps = spaced_timesteps(len(full), steps)
+    timesteps = spaced_timesteps(len(full), steps, spacing)
     ab = full[timesteps]
     ab_prev = np.concatenate([[1.0], ab[:-1]])
     x = np.asarray(x_T, np.float32)
@@ -103,7 +103,7 @@ def export_diffusion(model, out_dir, quantize=("float32", "float16", "int8"), st
 
     def run_all(denoise):
         return {k: ddim_sample(denoise, x_T, model.schedule.alpha_bar, k, eta, np.random.default_rng(seed + 1),
-                               model.prediction) for k in steps}
+                               model.prediction, model.spacing) for k in steps}
 
     reference = run_all(lambda x, t: signature(**{k: tf.constant(v) for k, v in feed(x, t).items()})[out_name].numpy())
     floors = {**DEFAULT_FINAL_FLOORS_DB, **(floors or {})}

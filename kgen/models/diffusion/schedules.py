@@ -172,15 +172,46 @@ class Schedule:
         return {**self.get_config(), "alpha_bar": [float(v) for v in self.alpha_bar]}
 
 
-def spaced_timesteps(num_timesteps, steps):
-    """`steps` original indices evenly spaced over [0, T-1], both ends included (rounded).
+#: The sampler's timestep spacings: how `steps` indices are picked from 0..T-1.
+SPACINGS = ("uniform", "quadratic")
+
+
+def spaced_timesteps(num_timesteps, steps, spacing="uniform"):
+    """`steps` increasing original indices over [0, T-1], both ends included.
+
+    "uniform" spaces them evenly (rounded; Nichol & Dhariwal's respacing).
+    "quadratic" puts them at round((i / (steps - 1))^2 (T - 1)) (Song et al.
+    2021, DDIM, section D.2, there for CIFAR10): denser at low noise, where
+    few-step samplers lose most detail. Where rounding would repeat an index
+    at the low end, the next free index is used, so there are always exactly
+    `steps` of them (uniform rounding never repeats one).
 
     The last index T-1 is always in, so a sampler starts at the noise level
     training saw last; with steps == T it is every index.
+
+    Args:
+        num_timesteps: T of the training schedule.
+        steps: how many indices, 1..T.
+        spacing: one of `SPACINGS`.
+
+    Returns:
+        int64 array of `steps` increasing indices.
+
+    Example:
+        >>> spaced_timesteps(1000, 5, "quadratic").tolist()
+        [0, 62, 250, 562, 999]
     """
     steps, num_timesteps = int(steps), int(num_timesteps)
+    if spacing not in SPACINGS:
+        raise ValueError(f"expected spacing in {SPACINGS}. Received: spacing={spacing!r}")
     if not 1 <= steps <= num_timesteps:
         raise ValueError(f"expected 1 <= steps <= {num_timesteps}. Received: steps={steps}")
     if steps == 1:
         return np.array([num_timesteps - 1])
-    return np.unique(np.round(np.linspace(0, num_timesteps - 1, steps)).astype(np.int64))
+    if spacing == "uniform":
+        return np.unique(np.round(np.linspace(0, num_timesteps - 1, steps)).astype(np.int64))
+    u = np.arange(steps) / (steps - 1)  # i / (steps - 1) then u * u: the Android class computes the same doubles
+    out = np.round(u * u * (num_timesteps - 1)).astype(np.int64)
+    for i in range(1, steps):  # the curve is flatter than one index per step near 0
+        out[i] = max(out[i], out[i - 1] + 1)
+    return out

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import kgen
-from kgen.models.diffusion import DDPM
+from kgen.models.diffusion import DDPM, samplers
 from kgen.networks import build_unet
 
 
@@ -137,6 +137,8 @@ def test_config_errors_name_the_fix():
         DDPM(net, sampler="euler")
     with pytest.raises(ValueError, match="steps"):
         DDPM(net, num_timesteps=10, sampling_steps=50)
+    with pytest.raises(ValueError, match="spacing"):
+        DDPM(net, spacing="cubic")
 
 
 def test_kgen_sample_flags_become_generate_arguments(model):
@@ -153,3 +155,11 @@ def test_kgen_sample_flags_become_generate_arguments(model):
         _diffusion_options(argparse.Namespace(sampler=None, steps=None, eta=None, guidance=1.0), model, "run")
     with pytest.raises(UserError, match="not a diffusion model"):
         _diffusion_options(args, object(), "run")
+    args = argparse.Namespace(sampler=None, steps=10, eta=None, guidance=None, spacing="quadratic")
+    options = _diffusion_options(args, model, "run")
+    assert options == {"steps": 10, "spacing": "quadratic"}
+    x_T = model.prior["x_t"].numpy_sample(2, np.random.default_rng(0))
+    base = model.denoiser(True, 0.0)
+    want = samplers.ddim(lambda x, t: base(x, t, None), x_T, model.schedule.respace(
+        kgen.models.spaced_timesteps(model.num_timesteps, 10, "quadratic")), 0.0, model.prediction)
+    np.testing.assert_allclose(model.generate(x_T, **options), want, atol=1e-5)

@@ -28,6 +28,13 @@ def test_the_edge_runner_loop_is_kgens_numpy_loop(edge_runner):
         b = runner.ddim_sample(den, x_T, alpha_bar, 7, 0.5, np.random.default_rng(1), prediction)
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(runner.ddim_timesteps(1000, 50), kgen.models.spaced_timesteps(1000, 50))
+    for steps in (2, 10, 50, 999, 1000):
+        np.testing.assert_array_equal(runner.ddim_timesteps(1000, steps, "quadratic"),
+                                      kgen.models.spaced_timesteps(1000, steps, "quadratic"))
+    a = dexport.ddim_sample(den, x_T, alpha_bar, 7, 0.0, None, "v", spacing="quadratic")
+    b = runner.ddim_sample(den, x_T, alpha_bar, 7, 0.0, None, "v", spacing="quadratic")
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - runner.ddim_sample(den, x_T, alpha_bar, 7, 0.0, None, "v")).max() > 1e-3
 
 
 def test_numpy_loop_around_the_endpoint_reproduces_the_tensorflow_sampler(model):
@@ -39,6 +46,12 @@ def test_numpy_loop_around_the_endpoint_reproduces_the_tensorflow_sampler(model)
     got = dexport.ddim_sample(lambda x, t: np.asarray(ep.network([x, t])), x_T, model.schedule.alpha_bar, 6)
     assert np.abs(want).max() > 0.1
     np.testing.assert_allclose(got, want, atol=2e-4)
+    # The quadratic spacing: the TensorFlow sampler walks the same indices as the numpy loop.
+    want = np.asarray(model.generate(x_T, sampler="ddim", steps=6, spacing="quadratic"))
+    got = dexport.ddim_sample(lambda x, t: np.asarray(ep.network([x, t])), x_T, model.schedule.alpha_bar, 6,
+                              spacing="quadratic")
+    np.testing.assert_allclose(got, want, atol=2e-4)
+    assert np.abs(want - np.asarray(model.generate(x_T, sampler="ddim", steps=6))).max() > 1e-3
 
 
 @pytest.mark.slow
@@ -54,3 +67,13 @@ def test_float32_bundle_final_images_and_the_edge_sampler(model, tmp_path, edge_
     edge = sampler.sample(4, steps=6, eta=0.0, seed=3)
     x_T = model.prior["x_t"].numpy_sample(4, np.random.default_rng(3))
     np.testing.assert_allclose(edge, np.asarray(model.generate(x_T, sampler="ddim", steps=6)), atol=2e-4)
+    # A model whose default spacing is quadratic: the bundle records it and the edge sampler follows it.
+    quad = kgen.models.DDPM.from_config({**model.get_config(), "spacing": "quadratic"})
+    quad.set_weights(model.get_weights())
+    assert quad.export_endpoints()[0].outputs[0].info["sampler"]["spacing"] == "quadratic"
+    dexport.export_diffusion(quad, tmp_path / "q", quantize=("float32",), steps=(6,), n=4, latency_runs=1,
+                             calibration_samples=8)
+    edge = edge_runner.DiffusionSampler(tmp_path / "q", "float32", num_threads=1).sample(4, steps=6, seed=3)
+    np.testing.assert_allclose(edge, np.asarray(quad.generate(x_T, sampler="ddim", steps=6)), atol=2e-4)
+    np.testing.assert_allclose(edge, np.asarray(model.generate(x_T, sampler="ddim", steps=6, spacing="quadratic")),
+                               atol=2e-4)

@@ -71,6 +71,21 @@ def test_respacing_keeps_alpha_bar_at_the_chosen_steps():
         spaced_timesteps(10, 11)
 
 
+def test_quadratic_spacing_of_song_et_al():
+    # DDIM section D.2: tau_i = (i / (S - 1))^2 (T - 1), both ends in; 10 of 1000 by hand.
+    assert spaced_timesteps(1000, 10, "quadratic").tolist() == [0, 12, 49, 111, 197, 308, 444, 604, 789, 999]
+    assert spaced_timesteps(1000, 10).tolist() == [0, 111, 222, 333, 444, 555, 666, 777, 888, 999]
+    for big in (5, 30, 1000):
+        for steps in range(1, big + 1):
+            got = spaced_timesteps(big, steps, "quadratic")
+            # Exactly `steps` distinct increasing indices ending at T-1, starting at 0 (unless one step).
+            assert len(got) == steps and got[-1] == big - 1 and np.all(np.diff(got) > 0), (big, steps, got)
+            assert got[0] == (0 if steps > 1 else big - 1)
+    assert spaced_timesteps(1000, 1000, "quadratic").tolist() == list(range(1000))
+    with pytest.raises(ValueError, match="spacing"):
+        spaced_timesteps(1000, 10, "cubic")
+
+
 def test_cosine_schedule_of_nichol_and_dhariwal():
     T, s_off = 1000, 0.008
     sched = Schedule("cosine", T)
