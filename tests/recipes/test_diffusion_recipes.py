@@ -4,8 +4,8 @@ import pytest
 
 CASES = {
     "ddpm_ho2020_mnist.py": (["samples_ddpm20", "samples_ddim50", "strip_ddpm"], "bits/dim"),
-    "ddim_song2021_mnist.py": (["ddim_steps_10_20_50_100", "ddim_eta_0_05_1", "interpolation", "inversion"],
-                               "DDIM inversion"),
+    "ddim_song2021_mnist.py": (["ddim_steps_10_20_50_100", "ddim_quadratic_10_20_50", "ddim_eta_0_05_1",
+                                "interpolation", "inversion"], "DDIM inversion"),
 }
 
 
