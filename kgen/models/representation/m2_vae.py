@@ -212,6 +212,8 @@ class M2VAE(SingleObjectiveSteps, EncoderFeatures, GenerativeModel):
     def decode_latent(self, z, labels=None, training=False):
         if labels is None:
             raise ValueError("M2 decodes a latent together with a class: pass labels (N,).")
+        # Keras refuses a list mixing arrays and tensors: a numpy z beside the cast labels.
+        z = ops.convert_to_tensor(z, "float32")
         mean = likelihoods.mean(self.likelihood, self.decoder([z, ops.cast(labels, "int32")], training=training))
         return self._to_images(mean)
 
