@@ -8,7 +8,8 @@ Setup, as kgen builds it:
   MNIST-M was (|patch - digit|), labels hidden (-1) during training; target
   images are a different half of the digits than the source images;
 - feature extractor: strided convs 32-48 and a 128-d relu layer; label and
-  domain classifiers: MLPs with 100 hidden units; gradient reversal with
+  domain classifiers: MLPs with 100 hidden units (the paper's MNIST networks
+  are `zoo.build("dann", ..., extractor="ganin")`); gradient reversal with
   lambda_p = 2 / (1 + exp(-10 p)) - 1;
 - SGD with momentum 0.9 and mu_p = 0.01 / (1 + 10 p)^0.75, batch 64 (half
   source, half target on average);

@@ -30,7 +30,7 @@ import numpy as np
 from kgen.data._validate import DataError
 from kgen.data.registry import SourceData, SourceRequest, register_source
 
-__all__ = ["UNLABELLED", "adaptation_arrays", "digits_m", "labelled_subset", "mask_labels", "photo_patches",
+__all__ = ["UNLABELLED", "adaptation_arrays", "digits_m", "stroke_contrast", "labelled_subset", "mask_labels", "photo_patches",
            "rotated_moons", "sample_photos"]
 
 #: The label of an example without one (the masked-label convention).
@@ -135,6 +135,36 @@ def digits_m(images, seed=0):
         raise DataError(f"expected digits (N, H, W[, 1]). Received: shape={x.shape}")
     patches = photo_patches(len(x), x.shape[1], seed=seed)
     return np.abs(patches - x[..., None]).astype(np.float32)
+
+
+def stroke_contrast(digits, blended, threshold=0.5):
+    """Mean brightness of the strokes minus that of the background, per blended image.
+
+    `|patch - digit|` inverts the photo under the strokes, so over a photo
+    brighter than mid-grey the strokes come out DARKER than the background
+    (contrast < 0): the opposite polarity of the source digits (bright ink on
+    black). The DANN benchmark splits its target accuracy by this sign.
+
+    Args:
+        digits: the grayscale digits before blending, `(N, H, W[, 1])` in [0, 1] (1 = ink).
+        blended: their `digits_m` images `(N, H, W, C)` in [0, 1].
+        threshold: digit value above which a pixel is a stroke.
+
+    Returns:
+        float32 `(N,)`: stroke minus background mean gray level (in [-1, 1]).
+    """
+    d = np.asarray(digits, np.float32)
+    d = d[..., 0] if d.ndim == 4 else d
+    b = np.asarray(blended, np.float32)
+    if b.ndim != 4 or b.shape[:3] != d.shape:
+        raise DataError(f"expected blended images (N, H, W, C) over digits (N, H, W). "
+                        f"Received: digits {d.shape}, blended {b.shape}")
+    gray, ink = b.mean(-1), d > threshold
+    count_ink, count_bg = ink.sum((1, 2)), (~ink).sum((1, 2))
+    if (count_ink == 0).any() or (count_bg == 0).any():
+        raise DataError(f"every digit needs stroke and background pixels at threshold={threshold}; "
+                        f"{int((count_ink == 0).sum() + (count_bg == 0).sum())} images have none of one")
+    return ((gray * ink).sum((1, 2)) / count_ink - (gray * ~ink).sum((1, 2)) / count_bg).astype(np.float32)
 
 
 def rotated_moons(n=1000, angle=30.0, noise=0.1, seed=0):

@@ -72,6 +72,34 @@ def build_conv_feature_encoder(channels, filters=(32, 64), feature_dim=None, act
     return keras.Model(inputs, out, name=name)
 
 
+def build_pooled_conv_encoder(input_shape, filters=(32, 48), kernel_size=5, activation="relu",
+                              name="feature_extractor"):
+    """Ganin et al.'s MNIST feature extractor: per entry a `kernel_size` conv and a 2x2 max-pool, then flatten.
+
+    The paper's MNIST -> MNIST-M network (https://arxiv.org/abs/1505.07818,
+    figure 4a: conv 5x5 32, max-pool 2x2, conv 5x5 48, max-pool 2x2); the
+    label and domain classifiers read the flattened maps directly (no dense
+    bottleneck in the extractor).
+
+    Example:
+        >>> build_pooled_conv_encoder((16, 16, 3)).output_shape
+        (None, 768)
+    """
+    shape = tuple(int(s) for s in input_shape)
+    filters = tuple(int(f) for f in filters)
+    if len(shape) != 3 or not filters or min(shape[:2]) < 2 ** len(filters):
+        raise ValueError(f"expected images (H, W, C) with H, W >= 2**len(filters) and at least one filter count. "
+                         f"Received: input_shape={shape}, filters={filters}")
+    inputs = keras.Input(shape, name="images")
+    h = inputs
+    for i, f in enumerate(filters):
+        h = layers.Conv2D(f, int(kernel_size), padding="same", activation=activation, name=f"conv{i}")(h)
+        h = layers.MaxPooling2D(2, name=f"pool{i}")(h)
+    h = layers.Flatten(name="flatten")(h)
+    out = layers.Activation("linear", dtype="float32", name="float32_features")(h)
+    return keras.Model(inputs, out, name=name)
+
+
 def build_dense_feature_encoder(input_dim, hidden=(64, 64), activation="relu", name="encoder"):
     """An MLP encoder for points `(N, D) -> (N, hidden[-1])` (the two-moons DANN)."""
     inputs = keras.Input((int(input_dim),), name="points")

@@ -73,3 +73,23 @@ def test_to_dataset_takes_masked_labels_only_when_asked():
     np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in batches]), y)
     with pytest.raises(kgen.data.DataError):
         kgen.data.to_dataset(x, np.array([0, -2, 1, 0]), batch_size=2, allow_unlabelled=True)
+
+
+def test_stroke_contrast_sign_follows_the_photo_brightness():
+    digits = np.zeros((2, 8, 8), np.float32)
+    digits[:, 2:6, 3:5] = 1.0  # a bar of ink
+    patches = np.stack([np.full((8, 8, 3), 0.1), np.full((8, 8, 3), 0.9)]).astype(np.float32)
+    blended = np.abs(patches - digits[..., None])  # digits_m's blend over a dark and a bright photo
+    c = rep.stroke_contrast(digits, blended)
+    np.testing.assert_allclose(c, [0.8, -0.8], atol=1e-6)  # bright ink on dark; dark ink on bright
+    # The real digits-M: over the photos' bright regions (china.jpg's sky) the polarity flips.
+    from sklearn.datasets import load_digits
+
+    from kgen.data.transforms import resize_images
+
+    d = np.clip(resize_images(load_digits().images[:300].astype(np.float32)[..., None] / 16.0, (16, 16)), 0, 1)
+    c = rep.stroke_contrast(d, rep.digits_m(d, seed=0))
+    bright = rep.photo_patches(300, 16, seed=0).mean((1, 2, 3)) > 0.6
+    assert (c[bright] < 0).mean() > 0.9 and (c[~bright] < 0).mean() < 0.5
+    with pytest.raises(kgen.data.DataError, match="blended"):
+        rep.stroke_contrast(d, rep.digits_m(d, seed=0)[:, :8])

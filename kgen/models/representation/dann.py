@@ -11,7 +11,7 @@ from kgen.losses import representation as rep_losses
 from kgen.models.core import Endpoint, GenerativeModel, SingleObjectiveSteps, TensorSpec
 from kgen.models.representation.base import EncoderFeatures
 from kgen.networks.autoencoders import build_conv_encoder
-from kgen.networks.representation import build_dense_feature_encoder, build_head
+from kgen.networks.representation import build_dense_feature_encoder, build_head, build_pooled_conv_encoder
 from kgen.zoo import register_builder
 
 
@@ -183,12 +183,31 @@ class DANN(SingleObjectiveSteps, EncoderFeatures, GenerativeModel):
         return cls(**config)
 
 
-def dann_networks(input_shape, num_classes, tiny=False, filters=None, feature_dim=None, hidden=None):
-    """Feature extractor, label classifier and domain classifier for images `(H, W, C)` or points `(D,)`."""
+#: Image feature extractors of `dann_networks`: kgen's strided one, or Ganin et al.'s MNIST network.
+EXTRACTORS = ("strided", "ganin")
+
+
+def dann_networks(input_shape, num_classes, tiny=False, filters=None, feature_dim=None, hidden=None,
+                  extractor="strided"):
+    """Feature extractor, label classifier and domain classifier for images `(H, W, C)` or points `(D,)`.
+
+    Images, `extractor="strided"` (default): 4x4 stride-2 convolutions
+    `filters` (32, 48) and a `feature_dim` (128) relu layer; both classifiers
+    one hidden layer of 100. `extractor="ganin"`: the paper's MNIST network
+    (https://arxiv.org/abs/1505.07818, figure 4a): 5x5 convolutions 32 and 48
+    each followed by a 2x2 max-pool, flattened; label classifier 100-100-K,
+    domain classifier 100-1 (`feature_dim` unused).
+    """
     shape = tuple(int(s) for s in input_shape)
+    if extractor not in EXTRACTORS:
+        raise ValueError(f"expected extractor in {EXTRACTORS}. Received: extractor={extractor!r}")
     hidden = tuple(hidden or ((8,) if tiny else (100,)))
+    label_hidden = hidden
     if len(shape) == 1:
         features = build_dense_feature_encoder(shape[0], (8,) if tiny else (32, 32), name="feature_extractor")
+    elif len(shape) == 3 and extractor == "ganin":
+        features = build_pooled_conv_encoder(shape, tuple(filters or ((4, 8) if tiny else (32, 48))), 5)
+        label_hidden = hidden * 2  # the paper's label predictor has two hidden layers, its domain classifier one
     elif len(shape) == 3:
         filters = tuple(filters or ((4, 8) if tiny else (32, 48)))
         feature_dim = int(feature_dim or (8 if tiny else 128))
@@ -196,23 +215,25 @@ def dann_networks(input_shape, num_classes, tiny=False, filters=None, feature_di
     else:
         raise ValueError(f"expected images (H, W, C) or points (D,). Received: input_shape={shape}")
     dim = int(features.output_shape[-1])
-    return (features, build_head(dim, num_classes, hidden, name="label_classifier"),
+    return (features, build_head(dim, num_classes, label_hidden, name="label_classifier"),
             build_head(dim, 1, hidden, name="domain_classifier"))
 
 
 @register_builder("dann", labels=True, scale="tanh", paper="Ganin et al. 2016, https://arxiv.org/abs/1505.07818")
 def build_dann(input_shape, num_classes=None, tiny=False, seed=None, total_steps=10000, learning_rate=0.01,
-               momentum=0.9, gamma=10.0, domain_weight=1.0, filters=None, feature_dim=None, **compile_kwargs):
+               momentum=0.9, gamma=10.0, domain_weight=1.0, filters=None, feature_dim=None, extractor="strided",
+               **compile_kwargs):
     """DANN: feature extractor, label and domain classifiers, gradient reversal, SGD with annealed rate.
 
     Batches: source examples with labels, target examples with label -1.
+    `extractor="ganin"` builds the paper's MNIST networks (`dann_networks`).
 
     Returns:
         A compiled `DANN`.
     """
     if not num_classes:
         raise ValueError("dann needs num_classes (the classes of the labelled source domain).")
-    nets = dann_networks(input_shape, num_classes, tiny, filters, feature_dim)
+    nets = dann_networks(input_shape, num_classes, tiny, filters, feature_dim, extractor=extractor)
     model = DANN(*nets, total_steps=total_steps, gamma=gamma, domain_weight=domain_weight, seed=seed)
     optimizer = keras.optimizers.SGD(AnnealedLearningRate(learning_rate, total_steps), momentum=momentum)
     model.compile(optimizer=optimizer, **compile_kwargs)

@@ -180,3 +180,18 @@ def test_m1_m2_models_the_frozen_m1_means_and_round_trips(tmp_path):
     back = keras.saving.load_model(tmp_path / "m1m2.keras")
     np.testing.assert_allclose(back.classify(x).numpy(), model.classify(x).numpy(), atol=1e-6)
     np.testing.assert_allclose(back.m2_inputs(x).numpy(), model.m2_inputs(x).numpy(), atol=1e-6)
+
+
+def test_dann_ganin_extractor_is_the_papers_mnist_network():
+    model = zoo.build("dann", (16, 16, 3), num_classes=10, seed=0, total_steps=10, extractor="ganin")
+    convs = [l for l in model.encoder.layers if isinstance(l, keras.layers.Conv2D)]
+    pools = [l for l in model.encoder.layers if isinstance(l, keras.layers.MaxPooling2D)]
+    assert [(c.filters, c.kernel_size) for c in convs] == [(32, (5, 5)), (48, (5, 5))]
+    assert len(pools) == 2 and not any(isinstance(l, keras.layers.Dense) for l in model.encoder.layers)
+    assert model.encoder.output_shape == (None, 4 * 4 * 48)  # flattened maps: both classifiers read them
+    dense = lambda net: [l.units for l in net.layers if isinstance(l, keras.layers.Dense)]
+    assert dense(model.label_classifier) == [100, 100, 10] and dense(model.domain_classifier) == [100, 1]
+    x, y = RNG.normal(size=(4, 16, 16, 3)).astype("float32"), np.array([0, 1, -1, -1], "int32")
+    assert np.isfinite(model.train_on_batch(x, y, return_dict=True)["loss"])
+    with pytest.raises(ValueError, match="extractor='lenet'"):
+        zoo.build("dann", (16, 16, 3), num_classes=10, extractor="lenet")
