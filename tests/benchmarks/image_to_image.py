@@ -18,7 +18,7 @@ the SR steps more, from its SRResNet), one TF thread (`--threads`). The
 README's table, one command per task:
 
     PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only pix2pix --pix2pix-steps 400
-    PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only cyclegan --cyclegan-steps 2000
+    PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only cyclegan --cyclegan-steps 600
     PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only sr --sr-steps 2000 --sr-lr 1e-3
 """
 
@@ -74,7 +74,7 @@ def cyclegan(args, rows):
     train, test = data.split(0.1, seed=0)
     keras.utils.set_random_seed(0)
     model = zoo.build("cyclegan", (16, 16, 1), base_filters=args.cyclegan_width, n_blocks=6,
-                      n_layers=args.cyclegan_d_layers, identity_weight=args.cyclegan_identity,
+                      n_layers=args.cyclegan_d_layers, n_downsampling=args.cyclegan_downsampling, identity_weight=args.cyclegan_identity,
                       total_steps=args.cyclegan_steps, seed=0)
     secs = _fit(model, paired.pair_dataset(train, batch_size=16, seed=0, augment="jitter", repeat=True),
                 args.cyclegan_steps)
@@ -132,7 +132,11 @@ def main(argv=None):
     p.add_argument("--cyclegan-width", type=int, default=16, help="CycleGAN's base filters (64 in the paper)")
     p.add_argument("--cyclegan-d-layers", type=int, default=None,
                    help="PatchGAN strided layers (default: the builder's, 1 at 16 px: a 16x16 receptive field)")
-    p.add_argument("--cyclegan-identity", type=float, default=0.5, help="identity loss weight, times lambda")
+    p.add_argument("--cyclegan-identity", type=float, default=0.0,
+                   help="identity loss weight, times lambda (0: the paper's Eq. 3; its 0.5 of Sec. 5.2 asks G to leave "
+                        "inverted digits unchanged, which fights the inversion it must learn)")
+    p.add_argument("--cyclegan-downsampling", type=int, default=None,
+                   help="generator stride-2 convolutions (default: the builder's, 1 at 16 px; the paper's 2)")
     p.add_argument("--sr-lr", type=float, default=1e-4, help="Adam rate of SRResNet and SRGAN (1e-4 in the paper)")
     p.add_argument("--srgan-lr", type=float, default=1e-4, help="Adam rate of SRGAN, from its SRResNet (paper: 1e-4)")
     p.add_argument("--threads", type=int, default=1, help="TF intra- and inter-op threads")

@@ -160,6 +160,21 @@ def test_linear_decay_holds_then_reaches_zero():
     assert keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(s)).get_config() == s.get_config()
 
 
+def _smallest_map(network):
+    return min(int(layer.output.shape[1]) for layer in network.layers if len(layer.output.shape) == 4)
+
+
+def test_cyclegan_generators_keep_an_8x8_bottleneck_at_16_px_and_the_papers_two_downsamplings_from_32():
+    # Two stride-2 convolutions leave 16 px digits a 4x4 bottleneck (no skip); digits2inverted then
+    # never kept its labels (README benchmark), so below 32 px the builder downsamples once.
+    small = build_cyclegan((16, 16, 1), tiny=True)
+    assert _smallest_map(small.generator) == 8 and _smallest_map(small.generator_ba) == 8
+    assert _smallest_map(build_cyclegan((16, 16, 1), tiny=True, n_downsampling=2).generator) == 4
+    assert _smallest_map(build_cyclegan((32, 32, 1), tiny=True).generator) == 8
+    with pytest.raises(ValueError, match="n_downsampling=5"):
+        build_cyclegan((16, 16, 1), tiny=True, n_downsampling=5)
+
+
 def test_srresnet_mse_and_perceptual_losses_in_closed_form():
     keras.utils.set_random_seed(0)
     model = build_srresnet_model((16, 16, 1), tiny=True)
