@@ -74,7 +74,8 @@ def cyclegan(args, rows):
     train, test = data.split(0.1, seed=0)
     keras.utils.set_random_seed(0)
     model = zoo.build("cyclegan", (16, 16, 1), base_filters=args.cyclegan_width, n_blocks=6,
-                      n_layers=args.cyclegan_d_layers, n_downsampling=args.cyclegan_downsampling, identity_weight=args.cyclegan_identity,
+                      n_layers=args.cyclegan_d_layers, n_downsampling=args.cyclegan_downsampling,
+                      identity_weight=args.cyclegan_identity,
                       total_steps=args.cyclegan_steps, seed=0)
     secs = _fit(model, paired.pair_dataset(train, batch_size=16, seed=0, augment="jitter", repeat=True),
                 args.cyclegan_steps)

@@ -268,7 +268,8 @@ def _mae(a, b):
 
 @register_builder("cyclegan", data="unpaired", paper="Zhu et al. 2017, https://arxiv.org/abs/1703.10593")
 def build_cyclegan(input_shape, num_classes=None, tiny=False, target_channels=None, base_filters=None,
-                   n_blocks=None, n_layers=None, n_downsampling=None, cycle_weight=10.0, identity_weight=0.5, pool_size=50,
+                   n_blocks=None, n_layers=None, n_downsampling=None, cycle_weight=10.0, identity_weight=0.5,
+                   pool_size=50,
                    learning_rate=2e-4, beta_1=0.5, total_steps=None, seed=None, **compile_kwargs):
     """CycleGAN: ResNet generators, 70x70 (or smaller) PatchGANs, LSGAN, lambda = 10, Adam(2e-4, 0.5), pools of 50.
 
