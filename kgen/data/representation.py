@@ -30,8 +30,8 @@ import numpy as np
 from kgen.data._validate import DataError
 from kgen.data.registry import SourceData, SourceRequest, register_source
 
-__all__ = ["UNLABELLED", "adaptation_arrays", "digits_m", "stroke_contrast", "labelled_subset", "mask_labels", "photo_patches",
-           "rotated_moons", "sample_photos"]
+__all__ = ["UNLABELLED", "adaptation_arrays", "digits_m", "labelled_subset", "mask_labels", "photo_patches",
+           "rotated_moons", "sample_photos", "stroke_contrast"]
 
 #: The label of an example without one (the masked-label convention).
 UNLABELLED = -1
