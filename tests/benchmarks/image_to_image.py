@@ -41,6 +41,7 @@ def _fit(model, ds, steps):
 
 def pix2pix(args, rows):
     import keras
+    import numpy as np
 
     from kgen import zoo
     from kgen.data import paired
@@ -49,18 +50,35 @@ def pix2pix(args, rows):
     data = paired.load_pairs("edges2digits")
     train, test = data.split(0.1, seed=0)
     real_acc = metrics.classifier_accuracy(test.b, test.labels)
-    for name, (l1w, adv) in {"L1": (100.0, 0.0), "cGAN": (0.0, 1.0), "L1+cGAN": (100.0, 1.0)}.items():
-        keras.utils.set_random_seed(0)
-        model = zoo.build("pix2pix", (16, 16, 1), base_filters=args.width, l1_weight=l1w, adversarial_weight=adv,
-                          seed=0)
-        ds = paired.pair_dataset(train, batch_size=16, seed=0, augment="jitter", repeat=True)
-        secs = _fit(model, ds, args.pix2pix_steps)
-        out = metrics.translate_all(model, test.a)
-        rows.append({"task": "pix2pix edges2digits", "model": name, "L1": metrics.l1(out, test.b),
-                     "PSNR": metrics.psnr(out, test.b), "SSIM": metrics.ssim(out, test.b),
-                     "classifier_acc": metrics.classifier_accuracy(out, test.labels),
-                     "classifier_acc_real": real_acc, "train_s": secs})
-        print(rows[-1], flush=True)
+    per_model = {}
+    for seed in range(args.pix2pix_seeds):
+        # Seeds interleaved over the three objectives: load drift hits each alike.
+        for name, (l1w, adv) in {"L1": (100.0, 0.0), "cGAN": (0.0, 1.0), "L1+cGAN": (100.0, 1.0)}.items():
+            keras.utils.set_random_seed(seed)
+            model = zoo.build("pix2pix", (16, 16, 1), base_filters=args.width, l1_weight=l1w,
+                              adversarial_weight=adv, seed=seed)
+            ds = paired.pair_dataset(train, batch_size=16, seed=seed, augment="jitter", repeat=True)
+            secs = _fit(model, ds, args.pix2pix_steps)
+            out = metrics.translate_all(model, test.a)
+            # Isola et al. keep dropout on at test time (their only noise): the same models scored that way.
+            keras.utils.set_random_seed(seed)
+            noisy = metrics.translate_all(model, test.a, keep_dropout=True)
+            row = {"task": "pix2pix edges2digits", "model": name, "seed": seed, "L1": metrics.l1(out, test.b),
+                   "PSNR": metrics.psnr(out, test.b), "SSIM": metrics.ssim(out, test.b),
+                   "classifier_acc": metrics.classifier_accuracy(out, test.labels),
+                   "classifier_acc_real": real_acc, "PSNR_test_dropout": metrics.psnr(noisy, test.b),
+                   "classifier_acc_test_dropout": metrics.classifier_accuracy(noisy, test.labels), "train_s": secs}
+            rows.append(row)
+            per_model.setdefault(name, []).append(row)
+            print(row, flush=True)
+    if args.pix2pix_seeds > 1:
+        for name, runs in per_model.items():
+            summary = {"task": "pix2pix edges2digits", "model": name, "seeds": len(runs)}
+            for key in ("L1", "PSNR", "SSIM", "classifier_acc", "PSNR_test_dropout", "classifier_acc_test_dropout"):
+                values = np.array([r[key] for r in runs])
+                summary[key], summary[key + "_sd"] = float(values.mean()), float(values.std(ddof=1))
+            rows.append(summary)
+            print(summary, flush=True)
 
 
 def cyclegan(args, rows):
@@ -90,6 +108,13 @@ def cyclegan(args, rows):
     print(rows[-1], flush=True)
 
 
+def _rate(rate, steps, decay):
+    """A constant Adam rate, or (`--sr-decay`) one decayed linearly to 1 % of it over `steps`."""
+    import keras
+
+    return keras.optimizers.schedules.PolynomialDecay(rate, steps, rate * 0.01) if decay else rate
+
+
 def super_resolution(args, rows):
     import keras
     import numpy as np
@@ -105,13 +130,13 @@ def super_resolution(args, rows):
         low = np.asarray(downsample(test_hr, 4))
         keras.utils.set_random_seed(0)
         shape = train.a.shape[1:]
-        sr = zoo.build("srresnet", shape, filters=args.width, n_blocks=args.sr_blocks, learning_rate=args.sr_lr,
-                       seed=0)
+        sr = zoo.build("srresnet", shape, filters=args.width, n_blocks=args.sr_blocks,
+                       learning_rate=_rate(args.sr_lr, args.sr_steps, args.sr_decay), seed=0)
         ds = paired.pair_dataset(train, batch_size=16, seed=0, augment="flip" if "photos" in spec else None,
                                  repeat=True)
         secs = _fit(sr, ds, args.sr_steps)
         gan = zoo.build("srgan", shape, filters=args.width, n_blocks=args.sr_blocks, srresnet=sr,
-                        learning_rate=args.srgan_lr, seed=0)
+                        learning_rate=_rate(args.srgan_lr, max(args.sr_steps // 2, 1), args.sr_decay), seed=0)
         gan_secs = _fit(gan, ds, max(args.sr_steps // 2, 1))
         for name, out, t in (("bicubic", np.asarray(bicubic_upsample(low, 4)), 0.0),
                              ("SRResNet", metrics.translate_all(sr, low), secs),
@@ -128,6 +153,8 @@ def main(argv=None):
     p.add_argument("--width", type=int, default=32, help="base filters (64 in the papers)")
     p.add_argument("--sr-blocks", type=int, default=4, help="SRResNet residual blocks (16 in the paper)")
     p.add_argument("--pix2pix-steps", type=int, default=None, help="pix2pix's steps (default: --steps)")
+    p.add_argument("--pix2pix-seeds", type=int, default=1,
+                   help="pix2pix runs per objective (seeds 0..N-1: init, noise, data order); N > 1 adds mean and sd rows")
     p.add_argument("--cyclegan-steps", type=int, default=None, help="CycleGAN's steps (default: --steps)")
     p.add_argument("--sr-steps", type=int, default=None, help="SRResNet's steps (default: --steps)")
     p.add_argument("--cyclegan-width", type=int, default=16, help="CycleGAN's base filters (64 in the paper)")
@@ -140,6 +167,9 @@ def main(argv=None):
                    help="generator stride-2 convolutions (default: the builder's, 1 at 16 px; the paper's 2)")
     p.add_argument("--sr-lr", type=float, default=1e-4, help="Adam rate of SRResNet and SRGAN (1e-4 in the paper)")
     p.add_argument("--srgan-lr", type=float, default=1e-4, help="Adam rate of SRGAN, from its SRResNet (paper: 1e-4)")
+    p.add_argument("--sr-decay", action="store_true",
+                   help="decay both SR rates linearly to 1 %% over their steps (Ledig et al. step SRGAN's 1e-4 "
+                        "down to 1e-5; at a reduced budget the decay buys the final precision)")
     p.add_argument("--threads", type=int, default=1, help="TF intra- and inter-op threads")
     p.add_argument("--only", default="pix2pix,cyclegan,sr")
     p.add_argument("--out", default=None, help="JSON file for the rows")
