@@ -45,11 +45,13 @@ sys.path.insert(0, str(REPO / "tests" / "benchmarks"))
 
 import quality  # noqa: E402
 
-# (row label, sampler, steps, timestep spacing); the quadratic rows are Song et al.'s CIFAR10 spacing.
-SAMPLERS = (("DDPM-1000", "ddpm", 1000, "uniform"), ("DDIM-50", "ddim", 50, "uniform"),
-            ("DDIM-20", "ddim", 20, "uniform"), ("DDIM-10", "ddim", 10, "uniform"),
-            ("DDIM-50q", "ddim", 50, "quadratic"), ("DDIM-20q", "ddim", 20, "quadratic"),
-            ("DDIM-10q", "ddim", 10, "quadratic"))
+# (row label, sampler, steps, timestep spacing, clip x0); the quadratic rows are Song et al.'s CIFAR10
+# spacing; the "c" rows clip the predicted x_0 to [-1, 1] and recompute eps from it (`samplers.ddim`).
+SAMPLERS = (("DDPM-1000", "ddpm", 1000, "uniform", None), ("DDIM-50", "ddim", 50, "uniform", None),
+            ("DDIM-20", "ddim", 20, "uniform", None), ("DDIM-10", "ddim", 10, "uniform", None),
+            ("DDIM-50q", "ddim", 50, "quadratic", None), ("DDIM-20q", "ddim", 20, "quadratic", None),
+            ("DDIM-10q", "ddim", 10, "quadratic", None), ("DDIM-50c", "ddim", 50, "uniform", True),
+            ("DDIM-10c", "ddim", 10, "uniform", True))
 
 
 def evaluate_draws(evaluator, draw, draws):
@@ -217,7 +219,8 @@ def main(argv=None):
                   flush=True)
             if args.save_model:
                 ddpm.save(args.save_model)
-            for label, sampler, steps, spacing in [row for row in SAMPLERS if row[0] in args.samplers.split(",")]:
+            for label, sampler, steps, spacing, clip in [row for row in SAMPLERS
+                                                         if row[0] in args.samplers.split(",")]:
                 draws = args.ddpm_draws if sampler == "ddpm" else args.draws
                 cpu_used = []
 
@@ -227,7 +230,7 @@ def main(argv=None):
                         (args.n_samples, *shape)).astype("float32")
                     fake, cpu, _ = timed(lambda: np.concatenate([
                         np.asarray(ddpm.generate(x_T[i:i + 250], sampler=sampler, steps=steps, spacing=spacing,
-                                                 seed=args.seed + 1000 * j + i))
+                                                 clip=clip, seed=args.seed + 1000 * j + i))
                         for i in range(0, args.n_samples, 250)]))
                     cpu_used.append(cpu)
                     return np.clip(fake, -1, 1)

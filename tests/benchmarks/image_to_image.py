@@ -154,7 +154,8 @@ def main(argv=None):
     p.add_argument("--sr-blocks", type=int, default=4, help="SRResNet residual blocks (16 in the paper)")
     p.add_argument("--pix2pix-steps", type=int, default=None, help="pix2pix's steps (default: --steps)")
     p.add_argument("--pix2pix-seeds", type=int, default=1,
-                   help="pix2pix runs per objective (seeds 0..N-1: init, noise, data order); N > 1 adds mean and sd rows")
+                   help="pix2pix runs per objective (seeds 0..N-1: init, noise, data order); N > 1 adds mean "
+                        "and sd rows")
     p.add_argument("--cyclegan-steps", type=int, default=None, help="CycleGAN's steps (default: --steps)")
     p.add_argument("--sr-steps", type=int, default=None, help="SRResNet's steps (default: --steps)")
     p.add_argument("--cyclegan-width", type=int, default=16, help="CycleGAN's base filters (64 in the paper)")

@@ -12,7 +12,10 @@ same DDIM loop in numpy around a LiteRT denoiser.
 - DDIM (Song et al. 2021, https://arxiv.org/abs/2010.02502, eq. 12):
   x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev - sigma^2) eps + sigma z,
   sigma = eta sqrt((1 - ab_prev) / (1 - ab)) sqrt(1 - ab / ab_prev); deterministic at eta = 0.
-  The predicted x_0 is never clipped here: clipping breaks the deterministic map and its inversion.
+  The predicted x_0 is not clipped unless asked: clipping breaks the map's inversion. When asked
+  (`clip=`), eps is recomputed from the clipped x_0, so that x_t = a x0 + s eps still holds and the
+  step stays on the DDIM path. Clipping x_0 alone would mix an x_0 and an eps that no longer describe
+  x_t.
 - DDIM inversion: the eta = 0 steps run backwards, data -> latent.
 
 Example:
@@ -84,7 +87,8 @@ def ddim(denoise, x_T, schedule, eta=0.0, prediction="epsilon", seed=None, clip=
         eta: 0 (deterministic) .. 1 (DDPM-like variance).
         prediction: "epsilon" or "v".
         seed: int32 `(2,)` tensor seeding the per-step noise (needed when eta > 0).
-        clip: None, or `(low, high)` to clip the predicted x_0 (not recommended: see the module).
+        clip: None, or `(low, high)`: clip the predicted x_0 and recompute eps from it
+            (not invertible by `ddim_invert`; see the module).
         trajectory: also return x after every step, `(steps + 1, N, ...)`.
 
     Returns:
@@ -108,6 +112,7 @@ def ddim(denoise, x_T, schedule, eta=0.0, prediction="epsilon", seed=None, clip=
         x0, eps = split_prediction(out, x, tf.gather(a, i), tf.gather(s, i), prediction)
         if clip is not None:
             x0 = tf.clip_by_value(x0, clip[0], clip[1])
+            eps = (x - tf.gather(a, i) * x0) / tf.gather(s, i)
         x = tf.gather(c_x0, i) * x0 + tf.gather(c_eps, i) * eps
         if eta > 0:
             x = x + tf.gather(c_sigma, i) * _noise(seed, i, tf.shape(x))

@@ -107,6 +107,24 @@ def test_single_point_data_is_reached_exactly_and_ddim_at_eta_0_is_deterministic
     assert np.abs(np.asarray(c) - np.asarray(a)).max() > 1e-3
 
 
+def test_clipped_ddim_recomputes_eps_from_the_clipped_x0():
+    full = Schedule("cosine", 1000)
+    # Started at t = 500, where the signal is strong enough for the two rules to differ visibly.
+    sub = full.respace(np.array([0, 200, 500]))
+    point = np.array([[1.5, -0.3]], np.float32)  # its first coordinate lies outside the clip range
+    x_T = tf.random.stateless_normal((4, 2), (3, 4))
+    out, traj = samplers.ddim(point_denoiser(full, tf.constant(point)), x_T, sub, clip=(-1.0, 1.0),
+                              trajectory=True)
+    ab = sub.alpha_bar
+    x0c = np.clip(point, -1.0, 1.0)
+    eps = (np.asarray(x_T) - np.sqrt(ab[2]) * x0c) / np.sqrt(1 - ab[2])
+    # The first step lands on the DDIM path of the clipped x_0 (clipping x_0 alone would keep the network's eps).
+    np.testing.assert_allclose(traj[1], np.sqrt(ab[1]) * x0c + np.sqrt(1 - ab[1]) * eps, atol=1e-4)
+    unclipped_eps = (np.asarray(x_T) - np.sqrt(ab[2]) * point) / np.sqrt(1 - ab[2])
+    assert np.abs(np.asarray(traj[1]) - (np.sqrt(ab[1]) * x0c + np.sqrt(1 - ab[1]) * unclipped_eps)).max() > 0.1
+    np.testing.assert_allclose(out, np.tile(x0c, (4, 1)), atol=1e-5)
+
+
 def test_trajectory_starts_at_x_T_and_ends_at_the_sample():
     full = Schedule("linear", 1000)
     sub = full.respace(spaced_timesteps(1000, 5))
