@@ -398,8 +398,10 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
         return fn(tf.cast(x_T, tf.float32), labels, tf.cast(seed, tf.int32))
 
     def generate(self, n_or_z=None, labels=None, training=False, sampler=None, steps=None, eta=None,
-                 guidance=None, seed=None, spacing=None, **inputs):
+                 guidance=None, seed=None, spacing=None, clip=None, **inputs):
         """Images from fresh prior draws or a given x_T `(N, H, W, C)` (or a dict with "x_t").
+
+        The sampler's options are `sample`'s (`clip` too: clip the predicted x_0 to [-1, 1]).
 
         Example:
             >>> model.generate(16)                                  # the config's sampler
@@ -412,7 +414,7 @@ class DDPM(SingleObjectiveSteps, GenerativeModel):
             n_or_z = None
         drawn = self.prior_inputs(n_or_z, labels, **inputs)
         return self.sample(drawn["x_t"], drawn.get("labels"), sampler, steps, eta, guidance, seed,
-                           spacing=spacing)
+                           spacing=spacing, clip=clip)
 
     def decode_prior(self, inputs, training=False):
         return self.sample(inputs["x_t"], inputs.get("labels"))

@@ -86,6 +86,17 @@ def test_ddim_at_eta_0_is_a_fixed_map_and_ddpm_follows_its_seed(model):
         model.generate(2, eta=2.0)
 
 
+def test_generate_passes_clip_to_the_ddim_sampler(model):
+    x_T = model.prior["x_t"].numpy_sample(3, np.random.default_rng(1)) * 3.0  # far out: x_0 predictions overshoot
+    base = model.denoiser(True, 0.0)
+    sub = model.schedule.respace(kgen.models.spaced_timesteps(model.num_timesteps, 5))
+    want = samplers.ddim(lambda x, t: base(x, t, None), x_T, sub, 0.0, model.prediction, clip=(-1.0, 1.0))
+    got = np.asarray(model.generate(x_T, sampler="ddim", steps=5, clip=True))
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert np.abs(got).max() <= 1.0  # the last step returns the clipped x_0 itself
+    assert np.abs(np.asarray(model.generate(x_T, sampler="ddim", steps=5))).max() > 1.0
+
+
 def test_classifier_free_guidance_combines_the_conditional_and_null_predictions(conditional):
     m = conditional
     x, t, y = tf.constant(_images(2)), tf.constant([3, 7]), tf.constant([0, 2])
