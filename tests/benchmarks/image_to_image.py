@@ -20,6 +20,11 @@ README's table, one command per task:
     PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only pix2pix --pix2pix-steps 400
     PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only cyclegan --cyclegan-steps 600
     PYTHONPATH=. nice -n 10 python tests/benchmarks/image_to_image.py --only sr --sr-steps 2000 --sr-lr 1e-3
+
+and the README's 3-seed pix2pix rows and decayed-rate SR rows:
+
+    PYTHONPATH=. nice -n 5 python tests/benchmarks/image_to_image.py --only pix2pix --pix2pix-steps 4000 --pix2pix-seeds 3
+    PYTHONPATH=. nice -n 5 python tests/benchmarks/image_to_image.py --only sr --sr-steps 16000 --sr-lr 1e-3 --sr-decay
 """
 
 import argparse
