@@ -1,4 +1,4 @@
-# Shared by tools/setup.sh and tools/test.sh (sourced): install Debian/Ubuntu packages with apt,
+# Sourced by tools/setup.sh: install Debian/Ubuntu packages with apt,
 # as root (or with password-less sudo), only when a command needs them.
 
 as_root() {

@@ -65,12 +65,12 @@ def test_kotlin_layout_matches_metadata_paths(cgan_bundle):
 
 ROOT = Path(__file__).resolve().parents[2]
 STUBS = Path(__file__).resolve().parent / "android"
-#: Where tools/test.sh installs the Kotlin compiler from npm when `kotlinc` is not on PATH.
+#: Where tools/setup.sh test installs the Kotlin compiler from npm when `kotlinc` is not on PATH.
 LOCAL_KOTLINC = ROOT / ".tools" / "kotlin" / "node_modules" / "kotlin-compiler" / "bin" / "kotlinc"
 
 
 def _kotlinc(external_tool):
-    how = ("compiling the Android class needs the Kotlin compiler and a JDK: run `bash tools/test.sh` "
+    how = ("compiling the Android class needs the Kotlin compiler and a JDK: run `bash tools/setup.sh test` "
            "(it installs both), or `npm install --prefix .tools/kotlin kotlin-compiler@2` and "
            "`apt-get install -y default-jdk-headless`")
     for tool in ("javac", "java"):

@@ -114,7 +114,7 @@ def test_loss_curves_have_whole_epoch_ticks():
 def _chromium(external_tool):
     return external_tool(["chromium", "chromium-browser"], "KGEN_SKIP_BROWSER_TESTS",
                          "the headless rendering test needs `chromium` (or `chromium-browser`) on PATH: "
-                         "run `bash tools/test.sh` (it installs Debian's package), or "
+                         "run `bash tools/setup.sh test` (it installs Debian's package), or "
                          "`apt-get install -y chromium`")
 
 
