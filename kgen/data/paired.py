@@ -15,6 +15,9 @@ Super-resolution (kind ``"super_resolution"``):
     ``sr:x4`` (digits), ``sr:x4:SOURCE`` (any image source: ``photos``,
     ``mnist7k``, a folder, an ``.npz``): high-res images; the low-res
     inputs are made in the pipeline (antialiased bicubic downsampling).
+    ``photos:train`` / ``photos:test`` crop the left two thirds / the right
+    third of each photo only, so that held-out patches share no pixel with
+    training ones (random patch rows of ``photos`` overlap).
 Unpaired (kind ``"unpaired"``, `(a, b)` batches whose rows are unrelated):
     ``digits2inverted`` (digits <-> their negatives), ``mnist2digits``
     (mnist7k <-> embedded digits), ``unpaired:SOURCE_A,SOURCE_B``.
@@ -115,25 +118,36 @@ def _unit_images(spec, size, channels=None, on_error="raise"):
     """Images of any kgen image source in [0, 1] (with labels when it has them)."""
     if spec == "mnist7k":
         spec = str(shared_file("mnist7k.npz"))
-    if spec == "photos":
+    if spec == "photos" or spec.startswith("photos:"):
         side = size[0] if isinstance(size, (tuple, list)) else (size or 32)
-        return _photo_patches(int(side), 3 if channels is None else channels, 2000, 0), None
+        part = spec.partition(":")[2] or None
+        return _photo_patches(int(side), 3 if channels is None else channels, 2000, 0, part), None
     arrays = load_arrays(spec, image_size=size, scale="sigmoid", channels=channels, on_error=on_error)
     return arrays.x, arrays.y
 
 
-def _photo_patches(size, channels, count, seed):
+# Column ranges (fractions of the width) of the photos' disjoint train / test parts.
+PHOTO_PARTS = {"train": (0.0, 2.0 / 3.0), "test": (2.0 / 3.0, 1.0)}
+
+
+def _photo_patches(size, channels, count, seed, part=None):
     from sklearn.datasets import load_sample_images  # deferred: slow import
 
+    if part is not None and part not in PHOTO_PARTS:
+        raise DataError(f"photos:{part}: expected photos, photos:train or photos:test.")
     photos = [np.asarray(p, np.float32) / 255.0 for p in load_sample_images().images]
     rng = np.random.default_rng(seed)
     out = []
+    # Patches of 2x the size, halved: less JPEG noise, more content per patch.
+    span = 2 * size
     for i in range(count):
         photo = photos[i % len(photos)]
-        # Patches of 2x the size, halved: less JPEG noise, more content per patch.
-        span = 2 * size
+        lo, hi = (round(f * photo.shape[1]) for f in PHOTO_PARTS.get(part, (0.0, 1.0)))
+        if span > min(hi - lo, photo.shape[0]):
+            raise DataError(f"photos{':' + part if part else ''}: a {size} px patch needs {span} px of a "
+                            f"{hi - lo} x {photo.shape[0]} photo part; pass a smaller --image-size.")
         y = rng.integers(0, photo.shape[0] - span + 1)
-        x = rng.integers(0, photo.shape[1] - span + 1)
+        x = rng.integers(lo, hi - span + 1)
         out.append(photo[y:y + span, x:x + span])
     patches = resize_images(np.stack(out), (size, size))
     return convert_channels(patches, channels) if channels and channels != 3 else patches
@@ -226,7 +240,7 @@ def _sr(request: SourceRequest) -> SourceData:
                         "sr:x4:photos.")
     scale = int(factor[1:])
     spec = spec or "digits"
-    default = 32 if spec == "photos" else 16
+    default = 32 if spec.partition(":")[0] == "photos" else 16
     images, labels = _unit_images(spec, _size(request, default), request.channels)
     h, w = images.shape[1:3]
     if h % scale or w % scale:

@@ -95,3 +95,23 @@ def test_npz_and_folder_pairs(tmp_path):
     np.testing.assert_allclose(f.b, -f.a, atol=1e-5)
     with pytest.raises(DataError, match="not image pairs"):
         load_pairs("digits")
+
+
+def test_photo_train_and_test_parts_share_no_column(monkeypatch):
+    import sklearn.datasets
+
+    # Photos whose value is the column index: a patch's values tell which columns it was cropped from.
+    ramp = np.broadcast_to((np.arange(640) * 255.0 / 639)[None, :, None], (427, 640, 3)).copy()
+    monkeypatch.setattr(sklearn.datasets, "load_sample_images",
+                        lambda: type("Bunch", (), {"images": [ramp, ramp]})())
+    cut = round(640 * 2 / 3) / 639
+    train = load_pairs("sr:x4:photos:train", image_size=32).a  # [-1, 1]
+    test = load_pairs("sr:x4:photos:test", image_size=96).a
+    assert (train + 1).max() / 2 < cut <= (test + 1).min() / 2
+    assert train.shape == (2000, 32, 32, 3) and test.shape == (2000, 96, 96, 3)
+    whole = (load_pairs("sr:x4:photos", image_size=32).a + 1) / 2
+    assert whole.min() < cut / 2 and whole.max() > (1 + cut) / 2  # the whole photo: both parts
+    with pytest.raises(DataError, match=r"photos:test: a 128 px patch needs 256 px of a 213 x 427 photo part"):
+        load_pairs("sr:x4:photos:test", image_size=128)
+    with pytest.raises(DataError, match="expected photos, photos:train or photos:test"):
+        load_pairs("sr:x4:photos:val")

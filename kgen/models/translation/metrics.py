@@ -16,19 +16,67 @@ def l1(outputs, targets):
     return float(np.mean(np.abs(np.asarray(outputs, np.float32) - np.asarray(targets, np.float32))))
 
 
-def psnr(outputs, targets):
-    """Mean PSNR (dB) over images, on [0, 1]."""
+def luminance(images):
+    """ITU-R BT.601 luma Y in [16, 235] / 255 of RGB images in [-1, 1] `(N, H, W, 3)` -> `(N, H, W, 1)`.
+
+    The Y channel of MATLAB's `rgb2ycbcr`, on which the super-resolution papers
+    (Ledig et al. 2017 among them) report PSNR and SSIM.
+
+    Example:
+        >>> float(luminance(np.ones((1, 1, 1, 3)))[0, 0, 0, 0]) * 255  # white
+        235.0
+    """
+    x = _unit(images)
+    if x.ndim != 4 or x.shape[-1] != 3:
+        raise ValueError(f"expected RGB images of rank 4 (N,H,W,3). Received: shape={x.shape}")
+    y = (16.0 + 65.481 * x[..., 0] + 128.553 * x[..., 1] + 24.966 * x[..., 2]) / 255.0
+    return y[..., None].astype(np.float32)
+
+
+def _measured(outputs, targets, crop, on_luminance):
+    """Both image sets in [0, 1], on Y when asked (colour only), `crop` pixels off every border."""
+    a, b = np.asarray(outputs, np.float32), np.asarray(targets, np.float32)
+    if a.shape != b.shape:
+        raise ValueError(f"expected outputs and targets of one shape. Received: {a.shape} and {b.shape}")
+    if on_luminance and a.shape[-1] == 3:
+        a, b = luminance(a), luminance(b)
+    else:
+        a, b = _unit(a), _unit(b)
+    crop = int(crop)
+    if crop:
+        if 2 * crop >= min(a.shape[1:3]):
+            raise ValueError(f"expected crop below half the image size {a.shape[1:3]}. Received: crop={crop}")
+        a, b = a[:, crop:-crop, crop:-crop], b[:, crop:-crop, crop:-crop]
+    return a, b
+
+
+def psnr(outputs, targets, crop=0, on_luminance=False):
+    """Mean PSNR (dB) over images, on [0, 1].
+
+    Args:
+        outputs, targets: images in [-1, 1] `(N, H, W, C)`.
+        crop: pixels removed from every border first.
+        on_luminance: colour images are measured on their Y channel (`luminance`).
+            Ledig et al. (SRGAN) measure with `crop=scale` and `on_luminance=True`
+            ("y-channel of center-cropped, removal of a 4-pixel wide strip from
+            each border, images").
+
+    Returns:
+        float: the per-image PSNR, averaged.
+    """
     import tensorflow as tf
 
-    return float(tf.reduce_mean(tf.image.psnr(_unit(outputs), _unit(targets), max_val=1.0)))
+    a, b = _measured(outputs, targets, crop, on_luminance)
+    return float(tf.reduce_mean(tf.image.psnr(a, b, max_val=1.0)))
 
 
-def ssim(outputs, targets):
-    """Mean SSIM over images, on [0, 1] (filter size shrunk for images below 11 px)."""
+def ssim(outputs, targets, crop=0, on_luminance=False):
+    """Mean SSIM over images, on [0, 1] (filter size shrunk for images below 11 px); `crop`, `on_luminance` as `psnr`."""
     import tensorflow as tf
 
-    size = min(11, int(np.asarray(targets).shape[1]))
-    return float(tf.reduce_mean(tf.image.ssim(_unit(outputs), _unit(targets), max_val=1.0, filter_size=size)))
+    a, b = _measured(outputs, targets, crop, on_luminance)
+    size = min(11, int(b.shape[1]), int(b.shape[2]))
+    return float(tf.reduce_mean(tf.image.ssim(a, b, max_val=1.0, filter_size=size)))
 
 
 def classifier_accuracy(images, labels, classifier=None):
