@@ -84,6 +84,12 @@ def translation_report(model, config, kind, value_range, max_examples, seed, sec
         results.update(translation_l1=metrics.l1(out, a), translation_psnr=metrics.psnr(out, a),
                        translation_ssim=metrics.ssim(out, a), bicubic_psnr=metrics.psnr(bicubic, a),
                        bicubic_ssim=metrics.ssim(bicubic, a))
+        if 2 * scale < min(a.shape[1:3]):
+            # The SR papers' protocol (Ledig et al.): Y channel of colour images, `scale` pixels off each border.
+            results.update(translation_psnr_y_crop=metrics.psnr(out, a, crop=scale, on_luminance=True),
+                           bicubic_psnr_y_crop=metrics.psnr(bicubic, a, crop=scale, on_luminance=True))
+            notes.append(f"*_psnr_y_crop: PSNR as the super-resolution papers report it, on the Y (BT.601 luma) "
+                         f"channel of colour images with a {scale}-pixel border removed.")
         if labels is not None and a.shape[-1] == 1:
             results["classifier_accuracy"] = metrics.classifier_accuracy(out, labels)
             results["classifier_accuracy_targets"] = metrics.classifier_accuracy(a, labels)
