@@ -23,7 +23,7 @@ def luminance(images):
     (Ledig et al. 2017 among them) report PSNR and SSIM.
 
     Example:
-        >>> float(luminance(np.ones((1, 1, 1, 3)))[0, 0, 0, 0]) * 255  # white
+        >>> round(float(luminance(np.ones((1, 1, 1, 3)))[0, 0, 0, 0]) * 255, 3)  # white
         235.0
     """
     x = _unit(images)
