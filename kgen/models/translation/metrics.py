@@ -26,11 +26,13 @@ def luminance(images):
         >>> round(float(luminance(np.ones((1, 1, 1, 3)))[0, 0, 0, 0]) * 255, 3)  # white
         235.0
     """
+    from kgen.data.transforms import convert_channels
+
     x = _unit(images)
     if x.ndim != 4 or x.shape[-1] != 3:
         raise ValueError(f"expected RGB images of rank 4 (N,H,W,3). Received: shape={x.shape}")
-    y = (16.0 + 65.481 * x[..., 0] + 128.553 * x[..., 1] + 24.966 * x[..., 2]) / 255.0
-    return y[..., None].astype(np.float32)
+    # rgb2ycbcr's 65.481, 128.553, 24.966 are 219 x kgen's 601 luma weights, offset by 16 (of 255).
+    return ((16.0 + 219.0 * convert_channels(x, 1)) / 255.0).astype(np.float32)
 
 
 def _measured(outputs, targets, crop, on_luminance):
