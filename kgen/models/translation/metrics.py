@@ -52,7 +52,7 @@ def _measured(outputs, targets, crop, on_luminance):
     return a, b
 
 
-def psnr(outputs, targets, crop=0, on_luminance=False):
+def psnr(outputs, targets, crop=0, on_luminance=False, per_image=False):
     """Mean PSNR (dB) over images, on [0, 1].
 
     Args:
@@ -62,14 +62,16 @@ def psnr(outputs, targets, crop=0, on_luminance=False):
             Ledig et al. (SRGAN) measure with `crop=scale` and `on_luminance=True`
             ("y-channel of center-cropped, removal of a 4-pixel wide strip from
             each border, images").
+        per_image: return each image's PSNR (for paired comparisons) instead of the mean.
 
     Returns:
-        float: the per-image PSNR, averaged.
+        float: the per-image PSNR, averaged (or a `(N,)` array with `per_image`).
     """
     import tensorflow as tf
 
     a, b = _measured(outputs, targets, crop, on_luminance)
-    return float(tf.reduce_mean(tf.image.psnr(a, b, max_val=1.0)))
+    values = tf.image.psnr(a, b, max_val=1.0)
+    return np.asarray(values, np.float64) if per_image else float(tf.reduce_mean(values))
 
 
 def ssim(outputs, targets, crop=0, on_luminance=False):
@@ -90,11 +92,23 @@ def classifier_accuracy(images, labels, classifier=None):
     return float(np.mean(probs.argmax(-1) == np.asarray(labels)))
 
 
-def feature_distance(outputs, targets, loss=None):
-    """Mean squared distance of the digit classifier's conv features (a `PerceptualLoss` distance)."""
+def feature_distance(outputs, targets, loss=None, per_image=False):
+    """Mean squared distance of the digit classifier's conv features (a `PerceptualLoss` distance).
+
+    With `per_image`, a `(N,)` array of each image's distance (their mean is the batch figure).
+    """
+    from kgen.losses.perceptual import perceptual_distance
     from kgen.models.translation.common import PerceptualLoss
 
     loss = loss or PerceptualLoss(1.0, "digits")
+    if per_image:
+        values = []
+        for i in range(0, len(outputs), 256):
+            real = loss.feature_maps(np.asarray(targets[i:i + 256], np.float32))
+            fake = loss.feature_maps(np.asarray(outputs[i:i + 256], np.float32))
+            values += [float(perceptual_distance([f[j:j + 1] for f in real], [f[j:j + 1] for f in fake],
+                                                 loss.layer_weights)) for j in range(len(real[0]))]
+        return np.asarray(values, np.float64)
     out = []
     for i in range(0, len(outputs), 256):
         out.append(float(loss.distance(np.asarray(targets[i:i + 256], np.float32),

@@ -37,3 +37,20 @@ def test_bad_crop_and_shapes_name_the_values():
         metrics.psnr(x, x, crop=4)
     with pytest.raises(ValueError, match=r"one shape. Received: \(1, 8, 8, 3\) and \(1, 4, 4, 3\)"):
         metrics.psnr(x, x[:, :4, :4])
+
+
+def test_per_image_figures_are_each_images_own_and_average_to_the_batch_figure():
+    target = np.zeros((3, 16, 16, 1), np.float32)
+    out = target + np.array([0.02, 0.2, 1.0], np.float32).reshape(3, 1, 1, 1)  # 0.01, 0.1, 0.5 on [0, 1]
+    values = metrics.psnr(out, target, per_image=True)
+    np.testing.assert_allclose(values, [40.0, 20.0, -20 * np.log10(0.5)], atol=1e-3)
+    assert values.mean() == pytest.approx(metrics.psnr(out, target), abs=1e-4)
+    # 300 images cross the 256-image batches of the feature network.
+    rng = np.random.default_rng(0)
+    target = rng.uniform(-1, 1, (300, 16, 16, 1)).astype(np.float32)
+    out = np.clip(target + rng.normal(0, 0.3, target.shape), -1, 1).astype(np.float32)
+    out[7] = target[7]
+    distances = metrics.feature_distance(out, target, per_image=True)
+    assert distances.shape == (300,) and distances[7] == 0.0 and np.all(np.delete(distances, 7) > 0)
+    assert distances.mean() == pytest.approx(metrics.feature_distance(out, target), rel=1e-5)
+    assert distances[3] == pytest.approx(metrics.feature_distance(out[3:4], target[3:4]), rel=1e-5)
