@@ -172,7 +172,7 @@ def super_resolution(args, rows):
         ds = paired.pair_dataset(train, batch_size=16, seed=0, augment="flip" if "photos" in spec else None,
                                  repeat=True)
         secs = _fit(sr, ds, args.sr_steps)
-        gan_steps = max(args.sr_steps // 2, 1)
+        gan_steps = args.srgan_steps or max(args.sr_steps // 2, 1)
         gan = zoo.build("srgan", shape, filters=args.width, n_blocks=args.sr_blocks, srresnet=sr,
                         learning_rate=_rate(args.srgan_lr, gan_steps, args.sr_decay), seed=0)
         gan_secs = _fit(gan, ds, gan_steps)
@@ -227,6 +227,8 @@ def main(argv=None):
     p.add_argument("--cyclegan-downsampling", type=int, default=None,
                    help="generator stride-2 convolutions (default: the builder's, 1 at 16 px; the paper's 2)")
     p.add_argument("--sr-lr", type=float, default=1e-4, help="Adam rate of SRResNet and SRGAN (1e-4 in the paper)")
+    p.add_argument("--srgan-steps", type=int, default=None,
+                   help="SRGAN's steps from its SRResNet (default: half the SR steps; the control SRResNet gets as many)")
     p.add_argument("--srgan-lr", type=float, default=1e-4, help="Adam rate of SRGAN, from its SRResNet (paper: 1e-4)")
     p.add_argument("--sr-decay", action="store_true",
                    help="decay both SR rates linearly to 1 %% over their steps (Ledig et al. step SRGAN's 1e-4 "
