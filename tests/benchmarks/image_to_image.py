@@ -7,14 +7,17 @@
 - CycleGAN on `digits2inverted`: the classifier's accuracy on translated
   digits (A -> B outputs negated back: it reads light strokes on a dark
   background), and the cycle reconstruction error F(G(a)) vs a.
-- x4 super-resolution on held-out digits (`sr:x4`, 16 px) and photo patches
+- x4 super-resolution on held-out digits (`sr:x4`, 16 px; `sr:x4:mnist7k`, the
+  shared MNIST sample at 16 px) and photo patches
   (trained on 32 px patches of the photos' left two thirds, `sr:x4:photos:train`;
   held out: 96 px patches of their right third, `sr:x4:photos:test`, which no
   training patch overlaps; `--sr-photo-test rows` gives the earlier random-row
   split): PSNR / SSIM of bicubic, SRResNet (MSE) and SRGAN (digit-feature
   perceptual content + 1e-3 adversarial, from the SRResNet), whole-image and
   by Ledig et al.'s protocol (Y channel, 4 px border removed), and the
-  digit-classifier feature distance.
+  digit-classifier feature distance; beside them an SRResNet trained on MSE for
+  SRGAN's extra steps (the control), and SRGAN minus each SRResNet per image
+  (mean and standard error on the same held-out images).
 
 Budget: `--steps` optimizer steps per model (batch 16; `--pix2pix-steps`,
 `--cyclegan-steps`, `--sr-steps` override it per task; SRGAN trains half
